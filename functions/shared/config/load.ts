@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import type { z } from 'zod';
+import { type ConfigIssue, ConfigError } from '../errors.js';
+import { type Config, ConfigSchema } from './schema.js';
+
+const describeExpected = (issue: z.core.$ZodIssue): string => {
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+  return issue.message;
+};
+
+/** Finds the YAML node for a path, falling back to the nearest parent that exists. */
+const nodeAt = (doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): Node | undefined => {
+  for (let length = path.length; length >= 0; length--) {
+    const node = doc.getIn(path.slice(0, length) as (string | number)[], true) as Node | undefined;
+    if (node && (node as { range?: unknown }).range) return node;
+    if (length === 0 && (isMap(doc.contents) || isSeq(doc.contents))) return doc.contents as Node;
+  }
+  return undefined;
+};
+
+/** Parses and validates configuration text; throws ConfigError naming the file, line and field of each problem. */
+export const parseConfig = (text: string, file: string): Config => {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const result = ConfigSchema.safeParse(doc.toJS() ?? {});
+  if (result.success) return result.data;
+  const issues: ConfigIssue[] = result.error.issues.map((issue) => {
+    const path = issue.code === 'unrecognized_keys' ? issue.path : issue.path;
+    const node = nodeAt(doc, path);
+    const offset = node?.range?.[0];
+    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+    return {
+      file,
+      line: pos?.line,
+      column: pos?.col,
+      path: path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''),
+      message: describeExpected(issue),
+    };
+  });
+  throw new ConfigError(issues);
+};
+
+export const loadConfigFile = (file: string): Config => {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([{ file, path: '', message: `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? error}); pass an existing file with --config` }], { cause: error });
+  }
+  return parseConfig(text, file);
+};

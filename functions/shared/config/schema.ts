@@ -1,0 +1,241 @@
+import { z } from 'zod';
+
+const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 } as const;
+type Unit = keyof typeof UNIT_SECONDS;
+
+/**
+ * A duration written as a number in the seed's unit for that field (minutes for `monitoring_period`,
+ * seconds for `verification_timeout`) or as a string with a unit ("90s", "2m", "1h"). Always read as seconds.
+ */
+export const duration = (defaultUnit: Unit) =>
+  z
+    .union([
+      z.number().positive(),
+      z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, {
+        error: 'expected a duration such as 30s, 5m, 1h (or a plain number)',
+      }),
+    ])
+    .transform((value) => {
+      if (typeof value === 'number') return value * UNIT_SECONDS[defaultUnit];
+      const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value);
+      const [, amount, unit] = match ?? [];
+      return Number(amount) * UNIT_SECONDS[unit as Unit];
+    });
+
+const name = z.string().min(1).max(80);
+const argv = z.array(z.string()).min(1, { error: 'expected a command as a list of arguments, e.g. [node, deploy.js]' });
+
+/** `command`: runs a program without a shell; `{{previous}}` in `undo` is replaced by what `record` printed. */
+export const CommandStepSchema = z.strictObject({
+  name,
+  kind: z.literal('command'),
+  run: argv,
+  record: argv.optional(),
+  undo: argv.optional(),
+  cwd: z.string().optional(),
+  timeout: duration('s').default(300),
+});
+
+export const KubernetesStepSchema = z.strictObject({
+  name,
+  kind: z.literal('kubernetes'),
+  cluster: z.string().optional(),
+  namespace: z.string().default('default'),
+  deployment: z.string(),
+  container: z.string().optional(),
+  image: z.string().optional(),
+  manifest: z.string().optional(),
+  timeout: duration('s').default(600),
+});
+
+export const MigrationStepSchema = z.strictObject({
+  name,
+  kind: z.literal('migration'),
+  run: argv,
+  down: argv.optional(),
+  image: z.string().optional(),
+  path: z.string().default('migrations'),
+  timeout: duration('s').default(600),
+});
+
+export const S3SyncStepSchema = z.strictObject({
+  name,
+  kind: z.literal('s3-sync'),
+  source: z.string(),
+  bucket: z.string(),
+  prefix: z.string().default(''),
+  timeout: duration('s').default(600),
+});
+
+export const CloudFrontInvalidationStepSchema = z.strictObject({
+  name,
+  kind: z.literal('cloudfront-invalidation'),
+  distribution_id: z.string(),
+  paths: z.array(z.string()).default(['/*']),
+  timeout: duration('s').default(900),
+});
+
+export const STEP_KINDS = ['command', 'kubernetes', 'migration', 's3-sync', 'cloudfront-invalidation'] as const;
+
+export const StepSchema = z.discriminatedUnion(
+  'kind',
+  [
+    CommandStepSchema,
+    KubernetesStepSchema,
+    MigrationStepSchema,
+    S3SyncStepSchema,
+    CloudFrontInvalidationStepSchema,
+  ],
+  { error: () => `unknown step kind; expected one of ${STEP_KINDS.join(', ')}` },
+);
+export type Step = z.infer<typeof StepSchema>;
+export type CommandStep = z.infer<typeof CommandStepSchema>;
+
+export const HttpCheckSchema = z.strictObject({
+  name,
+  kind: z.literal('http'),
+  url: z.url({ error: 'expected an absolute http(s) URL' }),
+  method: z.enum(['GET', 'HEAD', 'POST', 'PUT']).default('GET'),
+  headers: z.record(z.string(), z.string()).default({}),
+  body: z.string().optional(),
+  expect_status: z.number().int().min(100).max(599).default(200),
+  expect_body: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  max_latency: duration('ms').optional(),
+});
+
+export const SqlCheckSchema = z.strictObject({
+  name,
+  kind: z.literal('sql'),
+  url_env: z.string(),
+  query: z.string(),
+  expect: z.union([z.string(), z.number()]).optional(),
+});
+
+export const RolloutCheckSchema = z.strictObject({
+  name,
+  kind: z.literal('rollout'),
+  namespace: z.string().default('default'),
+  deployment: z.string(),
+  image: z.string(),
+});
+
+export const CHECK_KINDS = ['http', 'sql', 'rollout'] as const;
+export const CheckSchema = z.discriminatedUnion('kind', [HttpCheckSchema, SqlCheckSchema, RolloutCheckSchema], {
+  error: () => `unknown check kind; expected one of ${CHECK_KINDS.join(', ')}`,
+});
+export type Check = z.infer<typeof CheckSchema>;
+export type HttpCheck = z.infer<typeof HttpCheckSchema>;
+
+export const TriggersSchema = z.strictObject({
+  /** percent of requests failing */
+  error_rate: z.number().min(0).max(100).default(1.0),
+  error_rate_for: duration('s').default(300),
+  /** milliseconds */
+  response_time_p99: z.number().positive().default(1000),
+  response_time_p99_for: duration('s').default(300),
+  health_check_failures: z.number().int().positive().default(3),
+});
+export type Triggers = z.infer<typeof TriggersSchema>;
+
+export const GatesSchema = z.strictObject({
+  ci: z.boolean().default(true),
+  pr_merged: z.boolean().default(true),
+  /** tracker custom fields that must read "Approved" (the seed's security and QA sign-off) */
+  sign_off: z.array(z.string()).default(['Security Review', 'QA']),
+  alarms_clear: z.boolean().default(true),
+});
+
+export const ApproverSchema = z
+  .strictObject({ email: z.email().optional(), clickup_user_id: z.string().optional(), name: z.string().optional() })
+  .refine((a) => a.email !== undefined || a.clickup_user_id !== undefined, {
+    error: 'an approver needs an email or a clickup_user_id',
+  });
+
+export const ServiceSchema = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, {
+    error: 'expected a lower-case service name of letters, digits and dashes (at most 40)',
+  }),
+  display_name: z.string().optional(),
+  environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/).default('production'),
+  tracker: z.strictObject({
+    list_id: z.string().min(1),
+    input_status: z.string().optional(),
+    output_status: z.string().optional(),
+  }),
+  links: z.record(z.string(), z.url()).default({}),
+  gates: GatesSchema.default(GatesSchema.parse({})),
+  approvers: z.array(ApproverSchema).default([]),
+  approval: z
+    .strictObject({
+      required: z.boolean().optional(),
+      timeout: duration('s').default(86400),
+    })
+    .default({ timeout: 86400 }),
+  steps: z.array(StepSchema).min(1, { error: 'a service needs at least one deployment step' }),
+  verification: z.array(CheckSchema).default([]),
+  monitoring: z
+    .strictObject({
+      period: duration('m').optional(),
+      report_interval: duration('m').default(15),
+      check_interval: duration('s').default(60),
+      health_url: z.url().optional(),
+      metrics_url: z.url().optional(),
+      triggers: TriggersSchema.partial().default({}),
+      alarms: z.array(z.string()).default([]),
+    })
+    .default({ report_interval: 900, check_interval: 60, triggers: {}, alarms: [] }),
+  rollback: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      keep_database: z.boolean().default(true),
+    })
+    .default({ keep_database: true }),
+});
+export type Service = z.infer<typeof ServiceSchema>;
+
+/** The seed's `devops_agent` block: agent-wide settings that services inherit. */
+export const AgentSettingsSchema = z.strictObject({
+  poll_interval: duration('s').default(300),
+  require_human_approval: z.boolean().default(true),
+  monitoring_period: duration('m').default(3600),
+  auto_rollback_enabled: z.boolean().default(true),
+  rollback_triggers: TriggersSchema.default(TriggersSchema.parse({})),
+  verification_timeout: duration('s').default(300),
+  input_status: z.string().min(1).default('Ready to Deploy'),
+  output_status: z.string().min(1).default('Deployed'),
+  failure_status: z.string().min(1).optional(),
+  bot_user_id: z.string().optional(),
+});
+export type AgentSettings = z.infer<typeof AgentSettingsSchema>;
+
+export const ConfigSchema = z
+  .strictObject({
+    devops_agent: AgentSettingsSchema.default(AgentSettingsSchema.parse({})),
+    services: z.array(ServiceSchema).min(1, { error: 'configure at least one service' }),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Set<string>();
+    config.services.forEach((service, index) => {
+      const key = `${service.name}/${service.environment}`;
+      if (seen.has(key)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'name'],
+          message: `service ${key} is configured twice; give each service/environment one block`,
+        });
+      }
+      seen.add(key);
+      const stepNames = new Set<string>();
+      service.steps.forEach((step, stepIndex) => {
+        if (stepNames.has(step.name)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', index, 'steps', stepIndex, 'name'],
+            message: `step name "${step.name}" is used twice in ${service.name}; step names must be unique`,
+          });
+        }
+        stepNames.add(step.name);
+      });
+    });
+  });
+export type Config = z.infer<typeof ConfigSchema>;
