@@ -29,7 +29,7 @@ export const parseConfig = (text: string, file: string): Config => {
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
+        const pos = lineCounter.linePos(e.pos[0]);
         return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` };
       }),
     );
@@ -37,7 +37,7 @@ export const parseConfig = (text: string, file: string): Config => {
   const result = ConfigSchema.safeParse(doc.toJS() ?? {});
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => {
-    const path = issue.code === 'unrecognized_keys' ? issue.path : issue.path;
+    const path = issue.path;
     const node = nodeAt(doc, path);
     const offset = node?.range?.[0];
     const pos = offset === undefined ? undefined : lineCounter.linePos(offset);

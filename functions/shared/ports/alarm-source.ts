@@ -1,0 +1,23 @@
+import type { Triggers } from '../config/schema.js';
+import type { MetricsSnapshot } from './deployment-store.js';
+
+export interface AlarmCheck {
+  /** a rollback trigger fired; `reasons` says which and by how much */
+  breached: boolean;
+  reasons: string[];
+  metrics: MetricsSnapshot;
+}
+
+export interface AlarmQuery {
+  service: string;
+  environment: string;
+  triggers: Triggers;
+  alarms: string[];
+  /** only alarms that changed to ALARM after this time count */
+  since: string;
+}
+
+/** The health signal of a running service (CloudWatch alarms on AWS, the local monitor locally). */
+export interface AlarmSource {
+  check(query: AlarmQuery): Promise<AlarmCheck>;
+}

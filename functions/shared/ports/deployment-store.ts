@@ -1,0 +1,159 @@
+import type { Outcome } from '../workflow.js';
+
+export type DeploymentStatus =
+  | 'queued'
+  | 'checking'
+  | 'awaiting-approval'
+  | 'deploying'
+  | 'verifying'
+  | 'monitoring'
+  | 'rolling-back'
+  | 'deployed'
+  | 'blocked'
+  | 'held'
+  | 'rolled-back'
+  | 'rollback-failed';
+
+export interface GateResult {
+  name: string;
+  passed: boolean;
+  /** what was looked at: a link, a value */
+  evidence: string;
+  /** why it failed, and what to do */
+  reason?: string;
+}
+
+export interface StepRecord {
+  index: number;
+  name: string;
+  kind: string;
+  status: 'running' | 'succeeded' | 'failed' | 'rolled-back' | 'kept' | 'rollback-failed';
+  startedAt: string;
+  finishedAt?: string;
+  summary?: string;
+  /** what the step needs to undo itself (previous version, backup location, …) */
+  undo?: Record<string, string>;
+  error?: string;
+}
+
+export interface CheckResult {
+  name: string;
+  kind: string;
+  passed: boolean;
+  detail: string;
+  durationMs: number;
+}
+
+export interface MetricsSnapshot {
+  errorRate?: number;
+  p99Ms?: number;
+  requests?: number;
+  healthFailures?: number;
+  alarms: { name: string; state: string }[];
+}
+
+export interface MonitorReport {
+  at: string;
+  elapsedSeconds: number;
+  metrics: MetricsSnapshot;
+  withinTargets: boolean;
+}
+
+export interface ApprovalDecision {
+  decision: 'approved' | 'held' | 'expired';
+  by: string;
+  channel: 'link' | 'comment' | 'cli' | 'auto';
+  at: string;
+  comment?: string;
+}
+
+/** Everything known about one deployment; the console, the CLI and the deployment record read it. */
+export interface DeploymentRecord {
+  deploymentId: string;
+  taskId: string;
+  taskName: string;
+  service: string;
+  environment: string;
+  trigger: string;
+  requestedBy?: string;
+  status: DeploymentStatus;
+  /** the workflow state the deployment is in or last passed */
+  stage: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+  gates?: GateResult[];
+  plan?: { hash: string; key: string; risk: 'low' | 'medium' | 'high'; markdown: string };
+  approval?: ApprovalDecision;
+  steps: StepRecord[];
+  verification?: CheckResult[];
+  monitoring?: { startedAt: string; endsAt: string; reports: MonitorReport[]; breach?: string };
+  rollback?: { reason: string; steps: StepRecord[]; verification?: CheckResult[]; error?: string };
+  error?: { name: string; message: string };
+  outcome?: Outcome;
+  recordKey?: string;
+}
+
+export interface LockResult {
+  acquired: boolean;
+  /** the deployment holding the lock when not acquired */
+  holder?: string;
+  /** 0 when acquired, else how many deployments are ahead */
+  position: number;
+}
+
+export interface ApprovalRecord {
+  approvalId: string;
+  deploymentId: string;
+  taskId: string;
+  /** the workflow's task token: never in a URL, a log line or a comment */
+  taskToken: string;
+  planHash: string;
+  approvers: string[];
+  requestedBy?: string;
+  status: 'pending' | 'approved' | 'held' | 'expired';
+  createdAt: string;
+  expiresAt: string;
+  decidedBy?: string;
+  decidedAt?: string;
+  comment?: string;
+}
+
+export interface AuditEntry {
+  at: string;
+  deploymentId: string;
+  action: string;
+  actor: string;
+  channel: string;
+  detail?: string;
+}
+
+/** Deployments, locks, approvals, callback tokens and the audit log (DynamoDB on AWS, SQLite locally). */
+export interface DeploymentStore {
+  /** Creates the record unless one with the same id exists; returns false then (idempotent start). */
+  createDeployment(record: DeploymentRecord): Promise<boolean>;
+  getDeployment(deploymentId: string): Promise<DeploymentRecord | undefined>;
+  /** Shallow-merges `patch` into the record and sets `updatedAt`. @throws NotFoundError */
+  updateDeployment(deploymentId: string, patch: Partial<DeploymentRecord>): Promise<DeploymentRecord>;
+  listDeployments(filter?: { service?: string; taskId?: string; since?: string }): Promise<DeploymentRecord[]>;
+
+  /** One holder per key; a lease past `expiresAt` may be taken over (a crashed run cannot block forever). */
+  acquireLock(key: string, owner: string, expiresAt: string, now: string): Promise<LockResult>;
+  releaseLock(key: string, owner: string): Promise<void>;
+
+  putApproval(approval: ApprovalRecord): Promise<void>;
+  getApproval(approvalId: string): Promise<ApprovalRecord | undefined>;
+  findApprovalByDeployment(deploymentId: string): Promise<ApprovalRecord | undefined>;
+  /** Sets the decision only while the approval is still pending; returns false when it was not. */
+  decideApproval(
+    approvalId: string,
+    decision: { status: 'approved' | 'held' | 'expired'; decidedBy: string; decidedAt: string; comment?: string },
+  ): Promise<boolean>;
+
+  /** The task token of the deployment's current bake interval, so an alarm can fail it at once. */
+  setMonitorToken(deploymentId: string, token: string | undefined): Promise<void>;
+  getMonitorToken(deploymentId: string): Promise<string | undefined>;
+
+  appendAudit(entry: AuditEntry): Promise<void>;
+  listAudit(deploymentId: string): Promise<AuditEntry[]>;
+}

@@ -1,0 +1,42 @@
+import type { Config } from '../config/schema.js';
+import type { AlarmSource } from './alarm-source.js';
+import type { ArtifactStore } from './artifact-store.js';
+import type { Clock } from './clock.js';
+import type { DeploymentStore } from './deployment-store.js';
+import type { Notifier } from './notifier.js';
+import type { SourceControl } from './source-control.js';
+import type { CheckRunners, StepRunners } from './step-runner.js';
+import type { Tracker } from './tracker.js';
+import type { WorkflowControl } from './workflow-control.js';
+
+export interface Logger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+/** Links people follow from comments and mails. */
+export interface Links {
+  approval(approvalId: string): string;
+  deployment(deploymentId: string): string;
+}
+
+/** Every port a core may receive; each core takes only the ones it needs (`Pick<Ports, …>`). */
+export interface Ports {
+  config: Config;
+  tracker: Tracker;
+  store: DeploymentStore;
+  notifier: Notifier;
+  artifacts: ArtifactStore;
+  sourceControl: SourceControl;
+  alarms: AlarmSource;
+  steps: StepRunners;
+  checks: CheckRunners;
+  workflow: WorkflowControl;
+  clock: Clock;
+  logger: Logger;
+  links: Links;
+}
+
+export type { AlarmSource, ArtifactStore, Clock, DeploymentStore, Notifier, SourceControl, Tracker, WorkflowControl };
+export type { CheckRunners, StepRunners };

@@ -1,0 +1,119 @@
+import { parseConfig } from '../../../functions/shared/config/load.js';
+import { settingsFor } from '../../../functions/shared/config/resolve.js';
+import { ConfigError } from '../../../functions/shared/errors.js';
+
+const minimal = `
+services:
+  - name: notifications
+    tracker: { list_id: "L1" }
+    steps:
+      - name: Deploy backend
+        kind: command
+        run: [node, deploy.js]
+`;
+
+const issuesOf = (text: string) => {
+  try {
+    parseConfig(text, 'devops-agent.yaml');
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('parseConfig', () => {
+  it('fills the seed defaults for the agent settings', () => {
+    // Act
+    const config = parseConfig(minimal, 'devops-agent.yaml');
+
+    // Assess
+    expect(config.devops_agent).toMatchObject({
+      poll_interval: 300,
+      require_human_approval: true,
+      monitoring_period: 3600,
+      auto_rollback_enabled: true,
+      rollback_triggers: { error_rate: 1, response_time_p99: 1000, health_check_failures: 3 },
+      verification_timeout: 300,
+      input_status: 'Ready to Deploy',
+      output_status: 'Deployed',
+    });
+  });
+
+  it('reads the seed configuration block unchanged', () => {
+    // Prepare
+    const seed = `devops_agent:
+  poll_interval: 300
+  require_human_approval: true
+  monitoring_period: 60
+  auto_rollback_enabled: true
+  rollback_triggers:
+    error_rate: 1.0
+    response_time_p99: 1000
+    health_check_failures: 3
+  verification_timeout: 300
+  input_status: "Ready to Deploy"
+  output_status: "Deployed"
+${minimal}`;
+
+    // Act
+    const config = parseConfig(seed, 'seed.yaml');
+    const settings = settingsFor(config, config.services[0]!);
+
+    // Assess
+    expect(settings).toMatchObject({ monitoringPeriodSeconds: 3600, requireApproval: true, autoRollback: true });
+  });
+
+  it('accepts durations with units', () => {
+    // Act
+    const config = parseConfig(`devops_agent:\n  monitoring_period: 90s\n${minimal}`, 'f.yaml');
+
+    // Assess
+    expect(config.devops_agent.monitoring_period).toBe(90);
+  });
+
+  it('names the file, line and field of an unknown step kind', () => {
+    // Act
+    const error = issuesOf(minimal.replace('kind: command', 'kind: helm'));
+
+    // Assess
+    expect(error.issues).toEqual([
+      expect.objectContaining({ file: 'devops-agent.yaml', line: 7, path: 'services[0].steps[0].kind' }),
+    ]);
+    expect(error.message).toContain('unknown step kind; expected one of command, kubernetes');
+  });
+
+  it('names a missing required field', () => {
+    // Act
+    const error = issuesOf(minimal.replace('    tracker: { list_id: "L1" }\n', ''));
+
+    // Assess
+    expect(error.issues[0]).toMatchObject({ path: 'services[0].tracker', line: 3 });
+    expect(error.issues[0]?.message).toMatch(/required field is missing/);
+  });
+
+  it('rejects an unknown field with a hint', () => {
+    // Act
+    const error = issuesOf(`devops_agent:\n  monitoring_periode: 60\n${minimal}`);
+
+    // Assess
+    expect(error.issues[0]).toMatchObject({ line: 2, message: expect.stringContaining('unknown field "monitoring_periode"') });
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    // Act
+    const error = issuesOf('services:\n  - name: [unclosed\n');
+
+    // Assess
+    expect(error.issues[0]?.message).toMatch(/^YAML syntax/);
+    expect(error.issues[0]?.line).toBeGreaterThan(0);
+  });
+
+  it('rejects duplicate step names', () => {
+    // Act
+    const error = issuesOf(`${minimal}      - name: Deploy backend\n        kind: command\n        run: [x]\n`);
+
+    // Assess
+    expect(error.issues[0]).toMatchObject({ path: 'services[0].steps[1].name', message: expect.stringContaining('used twice') });
+  });
+});
