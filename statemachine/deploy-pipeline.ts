@@ -96,16 +96,38 @@ export class DeployPipeline extends Construct {
 
     // Terminal states.
     const deployed = new Succeed(this, 'Deployed', { stateName: 'Deployed' });
-    const blocked = new Fail(this, 'Blocked', { stateName: 'Blocked', error: 'GatesNotMet', cause: 'Quality gates not met; nothing was deployed' });
-    const held = new Fail(this, 'Held', { stateName: 'Held', error: 'DeploymentHeld', cause: 'Approval was held or expired; nothing was deployed' });
-    const rolledBack = new Fail(this, 'RolledBack', { stateName: 'RolledBack', error: 'DeploymentRolledBack', cause: 'The deployment failed and was rolled back' });
-    const rollbackFailed = new Fail(this, 'RollbackFailed', { stateName: 'RollbackFailed', error: 'RollbackFailed', cause: 'The rollback failed; the environment needs a human (the lock is kept)' });
+    const blocked = new Fail(this, 'Blocked', {
+      stateName: 'Blocked',
+      error: 'GatesNotMet',
+      cause: 'Quality gates not met; nothing was deployed',
+    });
+    const held = new Fail(this, 'Held', {
+      stateName: 'Held',
+      error: 'DeploymentHeld',
+      cause: 'Approval was held or expired; nothing was deployed',
+    });
+    const rolledBack = new Fail(this, 'RolledBack', {
+      stateName: 'RolledBack',
+      error: 'DeploymentRolledBack',
+      cause: 'The deployment failed and was rolled back',
+    });
+    const failed = new Fail(this, 'Failed', {
+      stateName: 'Failed',
+      error: 'DeploymentFailed',
+      cause: 'The deployment failed and automatic rollback is disabled; a human must decide',
+    });
+    const rollbackFailed = new Fail(this, 'RollbackFailed', {
+      stateName: 'RollbackFailed',
+      error: 'RollbackFailed',
+      cause: 'The rollback failed; the environment needs a human (the lock is kept)',
+    });
 
     const routeOutcome = new Choice(this, 'RouteOutcome', { stateName: 'RouteOutcome' })
       .when(Condition.stringEquals('$.outcome', 'deployed'), deployed)
       .when(Condition.stringEquals('$.outcome', 'blocked'), blocked)
       .when(Condition.stringEquals('$.outcome', 'held'), held)
-      .otherwise(rolledBack);
+      .when(Condition.stringEquals('$.outcome', 'rolled-back'), rolledBack)
+      .otherwise(failed);
     const releaseLock = task('ReleaseLock', undefined).next(routeOutcome);
 
     // Rollback branch.

@@ -23,7 +23,10 @@ export class ConfigError extends DomainError {
   constructor(issues: ConfigIssue[], options?: ErrorOptions) {
     super(
       `invalid configuration:\n${issues
-        .map((i) => `  ${i.file}${i.line ? `:${i.line}${i.column ? `:${i.column}` : ''}` : ''}  ${i.path || '(root)'}: ${i.message}`)
+        .map(
+          (i) =>
+            `  ${i.file}${i.line ? `:${i.line}${i.column ? `:${i.column}` : ''}` : ''}  ${i.path || '(root)'}: ${i.message}`,
+        )
         .join('\n')}`,
       options,
     );
@@ -64,4 +67,5 @@ export const ErrorNames = {
   rollbackFailed: RollbackFailedError.name,
 } as const;
 
-export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+export const errorMessage = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);

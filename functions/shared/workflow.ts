@@ -30,7 +30,7 @@ export const TASK_STATE_NAMES = Object.keys(TaskStates) as TaskStateName[];
 /** Task states that wait for a task token (SendTaskSuccess / SendTaskFailure) instead of returning. */
 export const CALLBACK_STATES: readonly TaskStateName[] = ['RequestApproval', 'Monitor'];
 
-export const Outcomes = ['deployed', 'blocked', 'held', 'rolled-back'] as const;
+export const Outcomes = ['deployed', 'blocked', 'held', 'rolled-back', 'failed'] as const;
 export type Outcome = (typeof Outcomes)[number];
 
 export const TRIGGERS = ['status', 'comment', 'poll', 'cli', 'demo'] as const;
@@ -58,7 +58,11 @@ export const WorkflowSettingsSchema = z.object({
 
 export const LockResultSchema = z.object({ acquired: z.boolean(), position: z.number().int().nonnegative() });
 export const GatesResultSchema = z.object({ passed: z.boolean(), failed: z.array(z.string()) });
-export const PlanResultSchema = z.object({ hash: z.string(), key: z.string(), risk: z.enum(['low', 'medium', 'high']) });
+export const PlanResultSchema = z.object({
+  hash: z.string(),
+  key: z.string(),
+  risk: z.enum(['low', 'medium', 'high']),
+});
 export const ProgressSchema = z.object({ next: z.number().int().nonnegative(), done: z.boolean() });
 export const MonitorStateSchema = z.object({ waitSeconds: z.number().int().positive(), done: z.boolean() });
 export const CaughtErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });

@@ -135,7 +135,11 @@ export interface DeploymentStore {
   getDeployment(deploymentId: string): Promise<DeploymentRecord | undefined>;
   /** Shallow-merges `patch` into the record and sets `updatedAt`. @throws NotFoundError */
   updateDeployment(deploymentId: string, patch: Partial<DeploymentRecord>): Promise<DeploymentRecord>;
-  listDeployments(filter?: { service?: string; taskId?: string; since?: string }): Promise<DeploymentRecord[]>;
+  listDeployments(filter?: {
+    service?: string;
+    taskId?: string;
+    since?: string;
+  }): Promise<DeploymentRecord[]>;
 
   /** One holder per key; a lease past `expiresAt` may be taken over (a crashed run cannot block forever). */
   acquireLock(key: string, owner: string, expiresAt: string, now: string): Promise<LockResult>;
@@ -147,7 +151,12 @@ export interface DeploymentStore {
   /** Sets the decision only while the approval is still pending; returns false when it was not. */
   decideApproval(
     approvalId: string,
-    decision: { status: 'approved' | 'held' | 'expired'; decidedBy: string; decidedAt: string; comment?: string },
+    decision: {
+      status: 'approved' | 'held' | 'expired';
+      decidedBy: string;
+      decidedAt: string;
+      comment?: string;
+    },
   ): Promise<boolean>;
 
   /** The task token of the deployment's current bake interval, so an alarm can fail it at once. */

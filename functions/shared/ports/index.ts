@@ -38,5 +38,15 @@ export interface Ports {
   links: Links;
 }
 
-export type { AlarmSource, ArtifactStore, Clock, DeploymentStore, Notifier, SourceControl, Tracker, WorkflowControl };
-export type { CheckRunners, StepRunners };
+export type {
+  AlarmSource,
+  ArtifactStore,
+  CheckRunners,
+  Clock,
+  DeploymentStore,
+  Notifier,
+  SourceControl,
+  StepRunners,
+  Tracker,
+  WorkflowControl,
+};

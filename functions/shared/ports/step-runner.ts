@@ -19,7 +19,11 @@ export interface StepOutcome {
 export interface StepRunner {
   run(step: Step, context: StepContext): Promise<StepOutcome>;
   /** Restores what `run` changed; `kept` when the policy says to leave it (an additive migration). */
-  undo(step: Step, undo: Record<string, string> | undefined, context: StepContext): Promise<{ summary: string; kept?: boolean }>;
+  undo(
+    step: Step,
+    undo: Record<string, string> | undefined,
+    context: StepContext,
+  ): Promise<{ summary: string; kept?: boolean }>;
 }
 
 export type StepRunners = Partial<Record<Step['kind'], StepRunner>>;

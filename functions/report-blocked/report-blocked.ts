@@ -1,0 +1,39 @@
+import { contextFor, requireRecord } from '../shared/deployment.js';
+import type { Ports } from '../shared/ports/index.js';
+import type { Outcome } from '../shared/workflow.js';
+
+/** Tells the task why nothing was deployed: the failed gates with what to do, or the error that stopped it. */
+export const reportBlocked = async (
+  input: unknown,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock'>,
+): Promise<Outcome> => {
+  const { state } = contextFor(input, ports);
+  const record = await requireRecord(ports.store, state.deploymentId);
+  const failedGates = (record.gates ?? []).filter((g) => !g.passed);
+  const body = state.error
+    ? [
+        `Could not prepare the deployment: ${state.error.Cause ?? state.error.Error} (${state.error.Error})`,
+        '',
+        'Nothing was deployed. Fix the cause and move the task to the input status again.',
+      ]
+    : [
+        ...failedGates.map((g) => `✗ ${g.name}: ${g.evidence}${g.reason ? `\n  → ${g.reason}` : ''}`),
+        '',
+        'Cannot deploy until all gates pass.',
+      ];
+  await ports.tracker.comment(
+    state.taskId,
+    ['⚠️ DEPLOYMENT BLOCKED - Quality gates not met', '', ...body].join('\n'),
+  );
+  const now = ports.clock.now().toISOString();
+  await ports.store.updateDeployment(state.deploymentId, {
+    status: 'blocked',
+    stage: 'ReportBlocked',
+    outcome: 'blocked',
+    finishedAt: now,
+    ...(state.error
+      ? { error: { name: state.error.Error, message: state.error.Cause ?? state.error.Error } }
+      : {}),
+  });
+  return 'blocked';
+};

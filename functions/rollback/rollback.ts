@@ -1,0 +1,104 @@
+import { contextFor, requireRecord, stepVars } from '../shared/deployment.js';
+import { errorMessage, RollbackFailedError } from '../shared/errors.js';
+import type { StepRecord } from '../shared/ports/deployment-store.js';
+import type { Ports } from '../shared/ports/index.js';
+
+/** The root cause as people read it, from the error the workflow caught. */
+export const failureReason = (error: { Error: string; Cause?: string } | undefined): string =>
+  error ? `${error.Cause ?? error.Error}` : 'unknown failure';
+
+/**
+ * Undoes what ran, newest first: each step by the undo information it recorded; a migration stays when the
+ * policy keeps the database. Tries every step even after one fails, then reports the failure by name.
+ */
+export const rollback = async (
+  input: unknown,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'steps' | 'clock'>,
+): Promise<void> => {
+  const { state, service } = contextFor(input, ports);
+  const record = await requireRecord(ports.store, state.deploymentId);
+  const reason = failureReason(state.error);
+  await ports.store.setMonitorToken(state.deploymentId, undefined);
+  await ports.store.updateDeployment(state.deploymentId, {
+    stage: 'Rollback',
+    status: 'rolling-back',
+    rollback: { reason, steps: [] },
+    ...(record.error ? {} : { error: { name: state.error?.Error ?? 'Error', message: reason } }),
+  });
+  await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
+
+  const task = await ports.tracker.getTask(state.taskId);
+  const context = {
+    deploymentId: state.deploymentId,
+    service: state.service,
+    environment: state.environment,
+    vars: stepVars(state, task.customFields),
+  };
+  const ran = record.steps
+    .filter((s) => s.status === 'succeeded' || s.status === 'failed')
+    .sort((a, b) => b.index - a.index);
+  const results: StepRecord[] = [];
+  for (const done of ran) {
+    const step = service.steps[done.index];
+    const startedAt = ports.clock.now().toISOString();
+    const base = { index: done.index, name: done.name, kind: done.kind, startedAt };
+    if (!step) {
+      results.push({
+        ...base,
+        status: 'rollback-failed',
+        error: 'the step is no longer in the configuration',
+      });
+      continue;
+    }
+    if (step.kind === 'migration' && service.rollback.keep_database) {
+      results.push({
+        ...base,
+        status: 'kept',
+        finishedAt: startedAt,
+        summary: 'keep database: the migration stays',
+      });
+      continue;
+    }
+    try {
+      const runner = ports.steps[step.kind];
+      if (!runner) throw new Error(`no runner for ${step.kind} steps in this runtime`);
+      const undone = await runner.undo(step, done.undo, context);
+      results.push({
+        ...base,
+        status: undone.kept ? 'kept' : 'rolled-back',
+        finishedAt: ports.clock.now().toISOString(),
+        summary: undone.summary,
+      });
+    } catch (error) {
+      results.push({
+        ...base,
+        status: 'rollback-failed',
+        finishedAt: ports.clock.now().toISOString(),
+        error: errorMessage(error),
+      });
+    }
+  }
+  const failed = results.filter((r) => r.status === 'rollback-failed');
+  await ports.store.updateDeployment(state.deploymentId, {
+    rollback: {
+      reason,
+      steps: results,
+      ...(failed.length ? { error: failed.map((f) => `${f.name}: ${f.error}`).join('; ') } : {}),
+    },
+  });
+  await ports.tracker.comment(
+    state.taskId,
+    results.length
+      ? results
+          .map(
+            (r) =>
+              `${r.status === 'rollback-failed' ? '✗' : '✓'} ${r.name}: ${r.status}${r.summary ? ` (${r.summary})` : ''}${r.error ? `: ${r.error}` : ''}`,
+          )
+          .join('\n')
+      : 'Nothing had run yet; nothing to undo.',
+  );
+  if (failed.length)
+    throw new RollbackFailedError(
+      `could not undo ${failed.map((f) => `"${f.name}" (${f.error})`).join(', ')}`,
+    );
+};

@@ -1,0 +1,46 @@
+import type { ServiceSettings } from './config/resolve.js';
+import type { Service } from './config/schema.js';
+import type { AlarmCheck } from './ports/alarm-source.js';
+import type { MetricsSnapshot } from './ports/deployment-store.js';
+import type { Ports } from './ports/index.js';
+
+/** Reads the service's rollback triggers; only what fired after `since` (the bake start) counts. */
+export const readTriggers = (
+  service: Service,
+  settings: ServiceSettings,
+  since: string,
+  ports: Pick<Ports, 'alarms'>,
+): Promise<AlarmCheck> =>
+  ports.alarms.check({
+    service: service.name,
+    environment: service.environment,
+    triggers: settings.triggers,
+    alarms: service.monitoring.alarms,
+    since,
+  });
+
+const fmt = (value: number | undefined, unit: string, digits = 2) =>
+  value === undefined ? 'no data' : `${value.toFixed(digits)}${unit}`;
+
+export const formatMetrics = (metrics: MetricsSnapshot, settings: ServiceSettings): string[] => {
+  const t = settings.triggers;
+  const ok = (good: boolean) => (good ? '✓' : '✗');
+  return [
+    `- Error rate: ${fmt(metrics.errorRate, '%')} ${ok((metrics.errorRate ?? 0) <= t.error_rate)} (rollback above ${t.error_rate}%)`,
+    `- Response time (p99): ${fmt(metrics.p99Ms, ' ms', 0)} ${ok((metrics.p99Ms ?? 0) <= t.response_time_p99)} (rollback above ${t.response_time_p99} ms)`,
+    `- Failed health checks: ${metrics.healthFailures ?? 0} ${ok((metrics.healthFailures ?? 0) < t.health_check_failures)} (rollback at ${t.health_check_failures})`,
+    ...(metrics.requests !== undefined ? [`- Requests observed: ${metrics.requests}`] : []),
+    ...metrics.alarms.map((a) => `- Alarm ${a.name}: ${a.state} ${ok(a.state !== 'ALARM')}`),
+  ];
+};
+
+/** Seconds until the next status report, never past the end of the bake; 1 when the bake is over. */
+export const nextWait = (
+  endsAt: string,
+  now: Date,
+  reportIntervalSeconds: number,
+): { waitSeconds: number; done: boolean } => {
+  const remaining = Math.ceil((new Date(endsAt).getTime() - now.getTime()) / 1000);
+  if (remaining <= 0) return { waitSeconds: 1, done: true };
+  return { waitSeconds: Math.max(1, Math.min(reportIntervalSeconds, remaining)), done: false };
+};

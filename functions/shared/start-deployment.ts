@@ -1,0 +1,82 @@
+import { servicesForList, settingsFor } from './config/resolve.js';
+import { BadRequestError } from './errors.js';
+import type { DeploymentRecord } from './ports/deployment-store.js';
+import type { Ports } from './ports/index.js';
+import { type DeploymentRequest, DeploymentRequestSchema, type TRIGGERS } from './workflow.js';
+
+const FINISHED: DeploymentRecord['status'][] = [
+  'deployed',
+  'blocked',
+  'held',
+  'rolled-back',
+  'rollback-failed',
+];
+
+export interface StartRequest {
+  taskId: string;
+  trigger: (typeof TRIGGERS)[number];
+  requestedBy?: string;
+  /** for status-driven triggers: start only while the task is in the input status */
+  requireInputStatus: boolean;
+}
+
+export type StartResult =
+  | { started: true; deploymentId: string }
+  | { started: false; deploymentId?: string; reason: string };
+
+/**
+ * Starts exactly one deployment for a task. The deployment id is `<task>-<attempt>`, where the attempt
+ * counts the task's finished deployments: duplicated webhooks, retries and a polling pass racing them all
+ * compute the same id, and the workflow starts an execution name only once.
+ */
+export const startDeployment = async (
+  request: StartRequest,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'workflow' | 'clock' | 'logger'>,
+): Promise<StartResult> => {
+  const task = await ports.tracker.getTask(request.taskId);
+  const services = servicesForList(ports.config, task.listId);
+  const service = services[0];
+  if (!service)
+    return {
+      started: false,
+      reason: `task ${task.id} is in list ${task.listId}, which no service is configured for`,
+    };
+  if (services.length > 1) {
+    throw new BadRequestError(
+      `list ${task.listId} is configured for ${services.length} services; give each service its own list`,
+    );
+  }
+  const settings = settingsFor(ports.config, service);
+  if (request.requireInputStatus && task.status.toLowerCase() !== settings.inputStatus.toLowerCase()) {
+    return {
+      started: false,
+      reason: `task ${task.id} is in "${task.status}", not "${settings.inputStatus}"`,
+    };
+  }
+  const previous = await ports.store.listDeployments({ taskId: task.id });
+  const running = previous.find((d) => !FINISHED.includes(d.status));
+  if (running)
+    return {
+      started: false,
+      deploymentId: running.deploymentId,
+      reason: `deployment ${running.deploymentId} is already running for this task`,
+    };
+  const attempt = previous.length + 1;
+  const deploymentRequest: DeploymentRequest = DeploymentRequestSchema.parse({
+    deploymentId: `${task.id}-${attempt}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80),
+    taskId: task.id,
+    service: service.name,
+    environment: service.environment,
+    trigger: request.trigger,
+    requestedBy: request.requestedBy,
+    requestedAt: ports.clock.now().toISOString(),
+  });
+  const result = await ports.workflow.start(deploymentRequest);
+  ports.logger.info(result.started ? 'deployment started' : 'deployment already started', {
+    deploymentId: deploymentRequest.deploymentId,
+    trigger: request.trigger,
+  });
+  return result.started
+    ? { started: true, deploymentId: deploymentRequest.deploymentId }
+    : { started: false, deploymentId: deploymentRequest.deploymentId, reason: 'already started' };
+};
