@@ -31,12 +31,14 @@ export const TASK_TIMEOUT_SECONDS: Record<TaskStateName, number> = {
   CheckGates: 120,
   ReportBlocked: 30,
   CreatePlan: 60,
-  RequestApproval: 86_400, // replaced at run time by $.settings.approvalTimeoutSeconds
+  // Backstops only: the approval expiry and the bake intervals are enforced by the sweep (monitor-sweep),
+  // which answers the task token, so they follow the configuration without changing the definition.
+  RequestApproval: 7 * 86_400 + 3600,
   ReportHeld: 30,
   ExecuteStep: 900,
   Verify: 900,
   StartMonitoring: 30,
-  Monitor: 900, // replaced at run time by $.monitor.waitSeconds
+  Monitor: 3600,
   ReportStatus: 60,
   Finalize: 60,
   Rollback: 900,
@@ -84,14 +86,14 @@ export class DeployPipeline extends Construct {
       return t;
     };
 
-    const callback = (name: TaskStateName, resultPath: string | undefined, timeoutPath: string) =>
+    const callback = (name: TaskStateName, resultPath: string | undefined) =>
       new LambdaInvoke(this, name, {
         stateName: name,
         lambdaFunction: fn[name],
         integrationPattern: IntegrationPattern.WAIT_FOR_TASK_TOKEN,
         payload: TaskInput.fromObject({ token: JsonPath.taskToken, state: JsonPath.entirePayload }),
         resultPath: resultPath ?? JsonPath.DISCARD,
-        taskTimeout: Timeout.at(timeoutPath),
+        taskTimeout: Timeout.duration(Duration.seconds(TASK_TIMEOUT_SECONDS[name])),
       });
 
     // Terminal states.
@@ -151,8 +153,8 @@ export class DeployPipeline extends Construct {
 
     const reportStatus = task('ReportStatus', '$.monitor');
     reportStatus.addCatch(rollbackEnabled, onDeployError);
-    const monitor = callback('Monitor', undefined, '$.monitor.waitSeconds');
-    // The interval ending is the normal way out of Monitor: it times out and a status report follows.
+    const monitor = callback('Monitor', undefined);
+    // The sweep answers the token when the interval is over; a lost sweep ends in the timeout backstop.
     monitor.addCatch(reportStatus, { errors: [Errors.TIMEOUT], resultPath: JsonPath.DISCARD });
     monitor.addCatch(rollbackEnabled, onDeployError);
     monitor.next(reportStatus);
@@ -175,7 +177,7 @@ export class DeployPipeline extends Construct {
       .otherwise(verify);
     executeStep.next(moreSteps);
 
-    const requestApproval = callback('RequestApproval', '$.approval', '$.settings.approvalTimeoutSeconds');
+    const requestApproval = callback('RequestApproval', '$.approval');
     requestApproval.addCatch(reportHeld, {
       errors: [ErrorNames.approvalHeld, ErrorNames.approvalExpired, Errors.TIMEOUT],
       resultPath: '$.error',

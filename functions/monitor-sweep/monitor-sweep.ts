@@ -1,19 +1,52 @@
 import { settingsFor } from '../shared/config/resolve.js';
-import { errorMessage } from '../shared/errors.js';
+import { ErrorNames, errorMessage } from '../shared/errors.js';
 import { failMonitor } from '../shared/fail-monitor.js';
 import { readTriggers } from '../shared/monitoring.js';
 import type { Ports } from '../shared/ports/index.js';
 
+export interface SweepResult {
+  checked: number;
+  /** bake intervals failed by a breached trigger (rollback starts) */
+  failed: string[];
+  /** bake intervals ended because their status report is due */
+  reported: string[];
+  /** approvals that expired */
+  expired: string[];
+}
+
+type SweepPorts = Pick<Ports, 'config' | 'store' | 'alarms' | 'workflow' | 'clock' | 'logger'>;
+
+const sweepApprovals = async (ports: SweepPorts, expired: string[]) => {
+  const now = ports.clock.now();
+  const waiting = (await ports.store.listDeployments()).filter((d) => d.status === 'awaiting-approval');
+  for (const deployment of waiting) {
+    const approval = await ports.store.findApprovalByDeployment(deployment.deploymentId);
+    if (approval?.status !== 'pending' || new Date(approval.expiresAt) > now) continue;
+    const won = await ports.store.decideApproval(approval.approvalId, {
+      status: 'expired',
+      decidedBy: 'devops-agent',
+      decidedAt: now.toISOString(),
+    });
+    if (!won) continue;
+    await ports.workflow.sendTaskFailure(
+      approval.taskToken,
+      ErrorNames.approvalExpired,
+      `no decision before ${approval.expiresAt}`,
+    );
+    expired.push(deployment.deploymentId);
+  }
+};
+
 /**
- * The safety net behind alarm events (every `check_interval`): reads the triggers of every baking
- * deployment and fails its bake interval on a breach. An alarm source that cannot be read counts as a
- * breach (fail safe), as the configuration says.
+ * The periodic safety net (every `check_interval`; a minute on AWS). For every baking deployment it reads
+ * the rollback triggers and fails the bake interval on a breach (a source that cannot be read counts as a
+ * breach: fail safe), or ends the interval when its status report is due. It also expires approvals.
  */
 export const sweepMonitors = async (
-  ports: Pick<Ports, 'config' | 'store' | 'alarms' | 'workflow' | 'logger'>,
+  ports: SweepPorts,
   filter?: { deploymentId?: string },
-): Promise<{ checked: number; failed: string[] }> => {
-  const failed: string[] = [];
+): Promise<SweepResult> => {
+  const result: SweepResult = { checked: 0, failed: [], reported: [], expired: [] };
   const baking = (await ports.store.listDeployments()).filter(
     (d) =>
       d.status === 'monitoring' &&
@@ -24,13 +57,17 @@ export const sweepMonitors = async (
     const service = ports.config.services.find(
       (s) => s.name === deployment.service && s.environment === deployment.environment,
     );
-    if (!service || !deployment.monitoring) continue;
+    const monitoring = deployment.monitoring;
+    if (!service || !monitoring) continue;
+    const token = await ports.store.getMonitorToken(deployment.deploymentId);
+    if (!token) continue;
+    result.checked++;
     let reason: string | undefined;
     try {
       const check = await readTriggers(
         service,
         settingsFor(ports.config, service),
-        deployment.monitoring.startedAt,
+        monitoring.startedAt,
         ports,
       );
       if (check.breached) reason = check.reasons.join('; ');
@@ -39,10 +76,16 @@ export const sweepMonitors = async (
     }
     if (reason) {
       await ports.store.updateDeployment(deployment.deploymentId, {
-        monitoring: { ...deployment.monitoring, breach: reason },
+        monitoring: { ...monitoring, breach: reason },
       });
-      if (await failMonitor(deployment.deploymentId, reason, ports)) failed.push(deployment.deploymentId);
+      if (await failMonitor(deployment.deploymentId, reason, ports))
+        result.failed.push(deployment.deploymentId);
+    } else if (monitoring.intervalEndsAt && new Date(monitoring.intervalEndsAt) <= ports.clock.now()) {
+      await ports.store.setMonitorToken(deployment.deploymentId, undefined);
+      await ports.workflow.sendTaskSuccess(token, { due: 'report' });
+      result.reported.push(deployment.deploymentId);
     }
   }
-  return { checked: baking.length, failed };
+  await sweepApprovals(ports, result.expired);
+  return result;
 };

@@ -4,19 +4,29 @@ import { readTriggers } from '../shared/monitoring.js';
 import type { Ports } from '../shared/ports/index.js';
 
 /**
- * Starts one bake interval: registers the task token so an alarm (event or sweep) can fail it at once,
- * and fails straight away when a trigger is already breached. The interval ends by the Task's timeout.
+ * Starts one bake interval: registers the task token so an alarm event or the sweep can fail it at once
+ * (and the sweep can end the interval when the report is due), and fails straight away when a trigger is
+ * already breached.
  */
 export const monitor = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'store' | 'alarms'>,
+  ports: Pick<Ports, 'config' | 'store' | 'alarms' | 'clock'>,
 ): Promise<void> => {
   const { state, service, settings, token } = callbackContextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
-  const since = record.monitoring?.startedAt ?? record.createdAt;
+  const now = ports.clock.now();
+  const monitoring = record.monitoring ?? {
+    startedAt: now.toISOString(),
+    endsAt: now.toISOString(),
+    reports: [],
+  };
+  const waitSeconds = state.monitor?.waitSeconds ?? settings.reportIntervalSeconds;
+  await ports.store.updateDeployment(state.deploymentId, {
+    stage: 'Monitor',
+    monitoring: { ...monitoring, intervalEndsAt: new Date(now.getTime() + waitSeconds * 1000).toISOString() },
+  });
   await ports.store.setMonitorToken(state.deploymentId, token);
-  await ports.store.updateDeployment(state.deploymentId, { stage: 'Monitor' });
-  const check = await readTriggers(service, settings, since, ports);
+  const check = await readTriggers(service, settings, monitoring.startedAt, ports);
   if (check.breached) {
     await ports.store.setMonitorToken(state.deploymentId, undefined);
     throw new AlarmBreachedError(check.reasons.join('; '));

@@ -1,14 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { type ConfigIssue, ConfigError } from '../errors.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 const describeExpected = (issue: z.core.$ZodIssue): string => {
   if (issue.code === 'unrecognized_keys') {
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
   }
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `required field is missing (expected ${issue.expected})`;
+  if (issue.code === 'invalid_type' && issue.input === undefined)
+    return `required field is missing (expected ${issue.expected})`;
   return issue.message;
 };
 
@@ -30,7 +31,13 @@ export const parseConfig = (text: string, file: string): Config => {
     throw new ConfigError(
       doc.errors.map((e) => {
         const pos = lineCounter.linePos(e.pos[0]);
-        return { file, line: pos?.line, column: pos?.col, path: '', message: `YAML syntax: ${e.message.split('\n')[0]}` };
+        return {
+          file,
+          line: pos?.line,
+          column: pos?.col,
+          path: '',
+          message: `YAML syntax: ${e.message.split('\n')[0]}`,
+        };
       }),
     );
   }
@@ -45,7 +52,10 @@ export const parseConfig = (text: string, file: string): Config => {
       file,
       line: pos?.line,
       column: pos?.col,
-      path: path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, ''),
+      path: path
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+        .join('')
+        .replace(/^\./, ''),
       message: describeExpected(issue),
     };
   });
@@ -57,7 +67,16 @@ export const loadConfigFile = (file: string): Config => {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([{ file, path: '', message: `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? error}); pass an existing file with --config` }], { cause: error });
+    throw new ConfigError(
+      [
+        {
+          file,
+          path: '',
+          message: `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? error}); pass an existing file with --config`,
+        },
+      ],
+      { cause: error },
+    );
   }
   return parseConfig(text, file);
 };

@@ -17,10 +17,14 @@ export interface ServiceSettings {
 }
 
 export const findService = (config: Config, name: string, environment?: string): Service => {
-  const service = config.services.find((s) => s.name === name && (environment === undefined || s.environment === environment));
+  const service = config.services.find(
+    (s) => s.name === name && (environment === undefined || s.environment === environment),
+  );
   if (!service) {
     const known = config.services.map((s) => `${s.name}/${s.environment}`).join(', ');
-    throw new NotFoundError(`no service "${name}${environment ? `/${environment}` : ''}" in the configuration (configured: ${known})`);
+    throw new NotFoundError(
+      `no service "${name}${environment ? `/${environment}` : ''}" in the configuration (configured: ${known})`,
+    );
   }
   return service;
 };

@@ -23,7 +23,9 @@ export const duration = (defaultUnit: Unit) =>
     });
 
 const name = z.string().min(1).max(80);
-const argv = z.array(z.string()).min(1, { error: 'expected a command as a list of arguments, e.g. [node, deploy.js]' });
+const argv = z
+  .array(z.string())
+  .min(1, { error: 'expected a command as a list of arguments, e.g. [node, deploy.js]' });
 
 /** `command`: runs a program without a shell; `{{previous}}` in `undo` is replaced by what `record` printed. */
 export const CommandStepSchema = z.strictObject({
@@ -75,7 +77,13 @@ export const CloudFrontInvalidationStepSchema = z.strictObject({
   timeout: duration('s').default(900),
 });
 
-export const STEP_KINDS = ['command', 'kubernetes', 'migration', 's3-sync', 'cloudfront-invalidation'] as const;
+export const STEP_KINDS = [
+  'command',
+  'kubernetes',
+  'migration',
+  's3-sync',
+  'cloudfront-invalidation',
+] as const;
 
 export const StepSchema = z.discriminatedUnion(
   'kind',
@@ -120,9 +128,13 @@ export const RolloutCheckSchema = z.strictObject({
 });
 
 export const CHECK_KINDS = ['http', 'sql', 'rollout'] as const;
-export const CheckSchema = z.discriminatedUnion('kind', [HttpCheckSchema, SqlCheckSchema, RolloutCheckSchema], {
-  error: () => `unknown check kind; expected one of ${CHECK_KINDS.join(', ')}`,
-});
+export const CheckSchema = z.discriminatedUnion(
+  'kind',
+  [HttpCheckSchema, SqlCheckSchema, RolloutCheckSchema],
+  {
+    error: () => `unknown check kind; expected one of ${CHECK_KINDS.join(', ')}`,
+  },
+);
 export type Check = z.infer<typeof CheckSchema>;
 export type HttpCheck = z.infer<typeof HttpCheckSchema>;
 
@@ -146,7 +158,11 @@ export const GatesSchema = z.strictObject({
 });
 
 export const ApproverSchema = z
-  .strictObject({ email: z.email().optional(), clickup_user_id: z.string().optional(), name: z.string().optional() })
+  .strictObject({
+    email: z.email().optional(),
+    clickup_user_id: z.string().optional(),
+    name: z.string().optional(),
+  })
   .refine((a) => a.email !== undefined || a.clickup_user_id !== undefined, {
     error: 'an approver needs an email or a clickup_user_id',
   });
@@ -156,7 +172,10 @@ export const ServiceSchema = z.strictObject({
     error: 'expected a lower-case service name of letters, digits and dashes (at most 40)',
   }),
   display_name: z.string().optional(),
-  environment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,19}$/).default('production'),
+  environment: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,19}$/)
+    .default('production'),
   tracker: z.strictObject({
     list_id: z.string().min(1),
     input_status: z.string().optional(),
@@ -168,7 +187,11 @@ export const ServiceSchema = z.strictObject({
   approval: z
     .strictObject({
       required: z.boolean().optional(),
-      timeout: duration('s').default(86400),
+      timeout: duration('s')
+        .default(86400)
+        .refine((s) => s >= 300 && s <= 7 * 86400, {
+          error: 'the approval timeout must be between 5m and 7d',
+        }),
     })
     .default({ timeout: 86400 }),
   steps: z.array(StepSchema).min(1, { error: 'a service needs at least one deployment step' }),

@@ -87,7 +87,14 @@ export interface DeploymentRecord {
   approval?: ApprovalDecision;
   steps: StepRecord[];
   verification?: CheckResult[];
-  monitoring?: { startedAt: string; endsAt: string; reports: MonitorReport[]; breach?: string };
+  monitoring?: {
+    startedAt: string;
+    endsAt: string;
+    /** when the current bake interval is over and the next status report is due */
+    intervalEndsAt?: string;
+    reports: MonitorReport[];
+    breach?: string;
+  };
   rollback?: { reason: string; steps: StepRecord[]; verification?: CheckResult[]; error?: string };
   error?: { name: string; message: string };
   outcome?: Outcome;

@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { submitApprovalDecision } from '../../functions/approval-page/approval-page.js';
+import { sweepMonitors } from '../../functions/monitor-sweep/monitor-sweep.js';
+import { parseConfig } from '../../functions/shared/config/load.js';
+import type { Ports } from '../../functions/shared/ports/index.js';
+import { startDeployment } from '../../functions/shared/start-deployment.js';
+import { type LocalExecution, LocalWorkflow } from '../../local/runner.js';
+import {
+  FakeClock,
+  FakeNotifier,
+  FakeSourceControl,
+  FakeTracker,
+  MemoryArtifacts,
+  MemoryDeploymentStore,
+  ScriptedAlarms,
+  ScriptedCheckRunner,
+  ScriptedStepRunner,
+  silentLogger,
+} from '../fixtures/fakes.js';
+
+export const ASL_PATH = new URL('../../statemachine/deploy-pipeline.asl.json', import.meta.url);
+export const loadAsl = () =>
+  JSON.parse(readFileSync(ASL_PATH, 'utf8')) as {
+    States: Record<string, { Type: string; [key: string]: unknown }>;
+  };
+
+export const CONFIG = `
+devops_agent:
+  monitoring_period: 30m
+  failure_status: Deploy Failed
+services:
+  - name: notifications
+    display_name: User Notifications
+    tracker: { list_id: L1 }
+    approvers: [{ email: lead@example.com }]
+    steps:
+      - { name: Database migration, kind: migration, run: [npm, run, migrate:up], down: [npm, run, migrate:down] }
+      - { name: Deploy backend, kind: command, run: [deploy, backend], record: [current], undo: [deploy, backend, "{{previous}}"] }
+      - { name: Deploy frontend, kind: command, run: [deploy, frontend], record: [current], undo: [deploy, frontend, "{{previous}}"] }
+    verification:
+      - { name: API health, kind: http, url: "http://127.0.0.1:9/health" }
+    monitoring: { report_interval: 15m }
+`;
+
+export type ApprovalScript = 'approve' | 'hold' | 'expire' | 'none';
+
+export const createHarness = (options: { config?: string; approval?: ApprovalScript } = {}) => {
+  const clock = new FakeClock();
+  const tracker = new FakeTracker();
+  const store = new MemoryDeploymentStore();
+  const notifier = new FakeNotifier();
+  const artifacts = new MemoryArtifacts();
+  const sourceControl = new FakeSourceControl();
+  const alarms = new ScriptedAlarms();
+  const steps = new ScriptedStepRunner();
+  const checks = new ScriptedCheckRunner();
+  const workflow = new LocalWorkflow(loadAsl(), { retryIntervalMs: 0, lockRetryMs: 5 });
+  const ports: Ports = {
+    config: parseConfig(options.config ?? CONFIG, 'test.yaml'),
+    tracker,
+    store,
+    notifier,
+    artifacts,
+    sourceControl,
+    alarms,
+    steps: { command: steps, migration: steps },
+    checks: { http: checks },
+    workflow,
+    clock,
+    logger: silentLogger,
+    links: {
+      approval: (id) => `http://127.0.0.1/approvals/${id}`,
+      deployment: (id) => `http://127.0.0.1/deployments/${id}`,
+    },
+  };
+  workflow.bind(ports);
+  tracker.add({
+    id: 't1',
+    name: 'User Notifications',
+    customFields: {
+      PR: '42',
+      Repository: 'acme/notifications',
+      'Security Review': 'Approved',
+      QA: 'Approved',
+    },
+  });
+  const approval = options.approval ?? 'approve';
+
+  /** Plays the people and the sweep until the execution ends: decides approvals, ends bake intervals. */
+  const drive = async (deploymentId: string): Promise<LocalExecution> => {
+    const execution = workflow.execution(deploymentId);
+    if (!execution) throw new Error(`no execution ${deploymentId}`);
+    let finished = false;
+    void execution.done.then(() => {
+      finished = true;
+    });
+    while (!finished) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      const record = await store.getDeployment(deploymentId);
+      const pending = await store.findApprovalByDeployment(deploymentId);
+      if (
+        record?.status === 'awaiting-approval' &&
+        pending?.status === 'pending' &&
+        workflow.isWaiting(pending.taskToken)
+      ) {
+        if (approval === 'approve') {
+          await submitApprovalDecision(
+            pending.approvalId,
+            { decision: 'approve', approver: 'lead@example.com' },
+            { channel: 'link' },
+            ports,
+          );
+        } else if (approval === 'hold') {
+          await submitApprovalDecision(
+            pending.approvalId,
+            { decision: 'hold', approver: 'lead@example.com', comment: 'wait for the marketing launch' },
+            { channel: 'link' },
+            ports,
+          );
+        } else if (approval === 'expire') {
+          clock.advance(24 * 3600 + 1);
+          await sweepMonitors(ports);
+        }
+        continue;
+      }
+      const token = await store.getMonitorToken(deploymentId);
+      if (record?.monitoring?.intervalEndsAt && token && workflow.isWaiting(token)) {
+        const due = new Date(record.monitoring.intervalEndsAt).getTime() - clock.now().getTime();
+        if (due > 0) clock.advance(due / 1000);
+        await sweepMonitors(ports);
+      }
+    }
+    return execution;
+  };
+
+  const run = async (taskId = 't1') => {
+    const started = await startDeployment(
+      { taskId, trigger: 'cli', requestedBy: 'dev@example.com', requireInputStatus: true },
+      ports,
+    );
+    if (!started.started) throw new Error(`not started: ${started.reason}`);
+    const execution = await drive(started.deploymentId);
+    const record = await store.getDeployment(started.deploymentId);
+    if (!record) throw new Error('no record');
+    return { execution, record, deploymentId: started.deploymentId, comments: tracker.textsOf(taskId) };
+  };
+
+  return {
+    ports,
+    clock,
+    tracker,
+    store,
+    notifier,
+    artifacts,
+    sourceControl,
+    alarms,
+    steps,
+    checks,
+    workflow,
+    run,
+    drive,
+  };
+};
