@@ -61,7 +61,11 @@ ${minimal}`;
     const settings = settingsFor(config, config.services[0]!);
 
     // Assess
-    expect(settings).toMatchObject({ monitoringPeriodSeconds: 3600, requireApproval: true, autoRollback: true });
+    expect(settings).toMatchObject({
+      monitoringPeriodSeconds: 3600,
+      requireApproval: true,
+      autoRollback: true,
+    });
   });
 
   it('accepts durations with units', () => {
@@ -97,7 +101,10 @@ ${minimal}`;
     const error = issuesOf(`devops_agent:\n  monitoring_periode: 60\n${minimal}`);
 
     // Assess
-    expect(error.issues[0]).toMatchObject({ line: 2, message: expect.stringContaining('unknown field "monitoring_periode"') });
+    expect(error.issues[0]).toMatchObject({
+      line: 2,
+      message: expect.stringContaining('unknown field "monitoring_periode"'),
+    });
   });
 
   it('reports YAML syntax errors with their line', () => {
@@ -111,9 +118,14 @@ ${minimal}`;
 
   it('rejects duplicate step names', () => {
     // Act
-    const error = issuesOf(`${minimal}      - name: Deploy backend\n        kind: command\n        run: [x]\n`);
+    const error = issuesOf(
+      `${minimal}      - name: Deploy backend\n        kind: command\n        run: [x]\n`,
+    );
 
     // Assess
-    expect(error.issues[0]).toMatchObject({ path: 'services[0].steps[1].name', message: expect.stringContaining('used twice') });
+    expect(error.issues[0]).toMatchObject({
+      path: 'services[0].steps[1].name',
+      message: expect.stringContaining('used twice'),
+    });
   });
 });

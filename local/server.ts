@@ -1,0 +1,182 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  getApprovalView,
+  renderApprovalPage,
+  submitApprovalDecision,
+} from '../functions/approval-page/approval-page.js';
+import { handleClickUpWebhook } from '../functions/clickup-webhook/clickup-webhook.js';
+import { BadRequestError, NotFoundError } from '../functions/shared/errors.js';
+import { toHttpError } from '../functions/shared/http-errors.js';
+import type { Ports } from '../functions/shared/ports/index.js';
+import type { Notification } from '../functions/shared/ports/notifier.js';
+import type { TrackerComment, TrackerTask } from '../functions/shared/ports/tracker.js';
+import { renderConsole } from './console-page.js';
+import type { LocalExecution } from './runner.js';
+
+const MAX_BODY_BYTES = 256 * 1024;
+
+/** What the console shows besides the store: the embedded tracker, the outbox and the executions. */
+export interface ConsoleSources {
+  tasks(): Promise<TrackerTask[]>;
+  comments(taskId: string): Promise<TrackerComment[]>;
+  outbox(): Promise<(Notification & { id?: string; sentAt?: string })[]>;
+  executions(): LocalExecution[];
+}
+
+export interface LocalServerOptions {
+  ports: Ports;
+  sources: ConsoleSources;
+  webhookSecret?: string;
+  host?: string;
+  port?: number;
+}
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new BadRequestError('body larger than 256 KiB'));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+const send = (res: ServerResponse, status: number, type: string, body: string) => {
+  res.writeHead(status, {
+    'content-type': type,
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    ...(type.startsWith('text/html')
+      ? {
+          'content-security-policy':
+            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; form-action 'self'",
+        }
+      : {}),
+  });
+  res.end(body);
+};
+const json = (res: ServerResponse, status: number, body: unknown) =>
+  send(res, status, 'application/json', JSON.stringify(body));
+
+/**
+ * The local runtime's HTTP face on 127.0.0.1: the ClickUp webhook route, the approval confirm page and its
+ * POST, the console with deployments, the task's comments and the outbox, and the stored documents.
+ */
+export const startLocalServer = async (
+  options: LocalServerOptions,
+): Promise<{ url: string; server: Server; close(): Promise<void> }> => {
+  const { ports, sources } = options;
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (method === 'POST' && path === '/webhooks/clickup') {
+      const rawBody = await readBody(req);
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v[0] : v]),
+      );
+      const result = await handleClickUpWebhook({ rawBody, headers }, ports, options.webhookSecret);
+      return json(res, result.statusCode, result.body);
+    }
+
+    const approval = /^\/approvals\/([A-Za-z0-9_-]{1,64})$/.exec(path);
+    if (approval?.[1]) {
+      const id = approval[1];
+      if (method === 'GET') {
+        return send(
+          res,
+          200,
+          'text/html; charset=utf-8',
+          renderApprovalPage(await getApprovalView(id, ports), path),
+        );
+      }
+      if (method === 'POST') {
+        const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
+        try {
+          const decision = await submitApprovalDecision(
+            id,
+            { ...form, comment: form.comment || undefined },
+            { channel: 'link', sourceIp: req.socket.remoteAddress, userAgent: req.headers['user-agent'] },
+            ports,
+          );
+          const view = await getApprovalView(id, ports);
+          return send(
+            res,
+            200,
+            'text/html; charset=utf-8',
+            renderApprovalPage(view, path, `Recorded: ${decision.decision} by ${decision.by}.`),
+          );
+        } catch (error) {
+          const { statusCode, message } = toHttpError(error);
+          if (statusCode >= 500) throw error;
+          const view = await getApprovalView(id, ports);
+          return send(res, statusCode, 'text/html; charset=utf-8', renderApprovalPage(view, path, message));
+        }
+      }
+    }
+
+    if (method === 'GET' && path.startsWith('/artifacts/')) {
+      const key = decodeURIComponent(path.slice('/artifacts/'.length));
+      const body = await ports.artifacts.get(key);
+      if (body === undefined) throw new NotFoundError(`no document ${key}`);
+      return send(res, 200, 'text/plain; charset=utf-8', body);
+    }
+
+    if (method === 'GET' && path === '/api/state') {
+      const tasks = await sources.tasks();
+      return json(res, 200, {
+        tasks: await Promise.all(tasks.map(async (t) => ({ ...t, comments: await sources.comments(t.id) }))),
+        deployments: (await ports.store.listDeployments()).map(({ plan, ...d }) => ({
+          ...d,
+          planKey: plan?.key,
+          risk: plan?.risk,
+        })),
+        executions: sources.executions().map(({ done: _done, ...e }) => e),
+        outbox: await sources.outbox(),
+      });
+    }
+
+    const move = /^\/api\/tasks\/([A-Za-z0-9_-]{1,64})\/status$/.exec(path);
+    if (method === 'POST' && move?.[1]) {
+      const body = JSON.parse((await readBody(req)) || '{}') as { status?: unknown };
+      if (typeof body.status !== 'string' || body.status.length === 0)
+        throw new BadRequestError('send {"status": "<new status>"}');
+      await ports.tracker.setStatus(move[1], body.status);
+      return json(res, 200, { taskId: move[1], status: body.status });
+    }
+
+    if (method === 'GET' && (path === '/' || path === '/console')) {
+      return send(res, 200, 'text/html; charset=utf-8', renderConsole());
+    }
+    throw new NotFoundError(`no route ${method} ${path}`);
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((error: unknown) => {
+      const { statusCode, message } = toHttpError(error);
+      if (statusCode >= 500) ports.logger.error('request failed', { error: String(error), path: req.url });
+      if (!res.headersSent) json(res, statusCode, { error: message });
+      else res.end();
+    });
+  });
+  await new Promise<void>((resolve) =>
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve),
+  );
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    server,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+};
