@@ -1,6 +1,9 @@
 // Jest runs the TypeScript sources as native ESM (middy 7 is ESM-only): SWC strips types and keeps
 // `import`, and `node --experimental-vm-modules` (see package.json) lets jest load them as modules.
-const swc = ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'es6' } }];
+const swc = [
+  '@swc/jest',
+  { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'es6' } },
+];
 
 const project = (name, extra = {}) => ({
   displayName: name,
@@ -16,9 +19,9 @@ const project = (name, extra = {}) => ({
 export default {
   projects: [
     project('unit'),
-    project('infra'),
+    project('infra', { testTimeout: 60_000 }),
     project('statemachine'),
-    project('integration'),
-    project('e2e'),
+    project('integration', { testTimeout: 60_000 }),
+    project('e2e', { testTimeout: 180_000 }),
   ],
 };

@@ -45,7 +45,9 @@ export const allStates = (asl: { States?: Record<string, AslState> }): [string, 
     for (const branch of (state.Branches as { States: Record<string, AslState> }[] | undefined) ?? []) {
       out.push(...allStates(branch));
     }
-    const processor = (state.ItemProcessor ?? state.Iterator) as { States: Record<string, AslState> } | undefined;
+    const processor = (state.ItemProcessor ?? state.Iterator) as
+      | { States: Record<string, AslState> }
+      | undefined;
     if (processor) out.push(...allStates(processor));
   }
   return out;

@@ -1,0 +1,185 @@
+import { handleAlarmEvent } from '../../../functions/alarm-event/alarm-event.js';
+import { sweepMonitors } from '../../../functions/monitor-sweep/monitor-sweep.js';
+import { fakePorts } from '../../fixtures/ports.js';
+
+const CONFIG = `
+services:
+  - name: notifications
+    tracker: { list_id: L1 }
+    steps: [{ name: Deploy, kind: command, run: [deploy] }]
+    monitoring: { alarms: [notifications-5xx] }
+`;
+
+const baking = async (f: ReturnType<typeof fakePorts>, intervalEndsInSeconds = 60) => {
+  const now = f.clock.now();
+  await f.store.createDeployment({
+    deploymentId: 't1-1',
+    taskId: 't1',
+    taskName: 'User Notifications',
+    service: 'notifications',
+    environment: 'production',
+    trigger: 'status',
+    status: 'monitoring',
+    stage: 'Monitor',
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    steps: [],
+    monitoring: {
+      startedAt: now.toISOString(),
+      endsAt: new Date(now.getTime() + 3600_000).toISOString(),
+      intervalEndsAt: new Date(now.getTime() + intervalEndsInSeconds * 1000).toISOString(),
+      reports: [],
+    },
+  });
+  await f.store.setMonitorToken('t1-1', 'token-1');
+};
+
+describe('sweepMonitors', () => {
+  it('fails the bake interval at once when a trigger is breached', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    await baking(f);
+    f.alarms.breachAfter = 0;
+
+    // Act
+    const result = await sweepMonitors(f.ports);
+
+    // Assess
+    expect(result.failed).toEqual(['t1-1']);
+    expect(f.workflow.failures).toEqual([
+      { token: 'token-1', error: 'AlarmBreachedError', cause: 'error rate 34.0% > 1% for 5m' },
+    ]);
+    expect(await f.store.getMonitorToken('t1-1')).toBeUndefined();
+  });
+
+  it('fails safe when the triggers cannot be read', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    await baking(f);
+    f.alarms.check = async () => {
+      throw new Error('CloudWatch throttled');
+    };
+
+    // Act
+    await sweepMonitors(f.ports);
+
+    // Assess
+    expect(f.workflow.failures[0]?.cause).toBe(
+      'cannot read the rollback triggers (CloudWatch throttled); failing safe',
+    );
+  });
+
+  it('does nothing before the report is due, and ends the interval when it is', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    await baking(f, 60);
+
+    // Act
+    const early = await sweepMonitors(f.ports);
+    f.clock.advance(61);
+    const due = await sweepMonitors(f.ports);
+
+    // Assess
+    expect(early).toMatchObject({ checked: 1, failed: [], reported: [] });
+    expect(due.reported).toEqual(['t1-1']);
+    expect(f.workflow.successes).toEqual([{ token: 'token-1', output: { due: 'report' } }]);
+  });
+
+  it('expires an approval nobody decided in time, once', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    const now = f.clock.now().toISOString();
+    await f.store.createDeployment({
+      deploymentId: 't1-1',
+      taskId: 't1',
+      taskName: 'x',
+      service: 'notifications',
+      environment: 'production',
+      trigger: 'status',
+      status: 'awaiting-approval',
+      stage: 'RequestApproval',
+      createdAt: now,
+      updatedAt: now,
+      steps: [],
+    });
+    await f.store.putApproval({
+      approvalId: 'a1',
+      deploymentId: 't1-1',
+      taskId: 't1',
+      taskToken: 'approval-token',
+      planHash: 'h',
+      approvers: [],
+      status: 'pending',
+      createdAt: now,
+      expiresAt: new Date(f.clock.now().getTime() + 300_000).toISOString(),
+    });
+
+    // Act
+    await sweepMonitors(f.ports);
+    f.clock.advance(301);
+    await sweepMonitors(f.ports);
+    await sweepMonitors(f.ports);
+
+    // Assess
+    expect(f.workflow.failures).toEqual([
+      {
+        token: 'approval-token',
+        error: 'ApprovalExpiredError',
+        cause: expect.stringContaining('no decision before'),
+      },
+    ]);
+    expect((await f.store.getApproval('a1'))?.status).toBe('expired');
+  });
+});
+
+describe('handleAlarmEvent', () => {
+  const event = (alarmName: string, value: string, timestamp = '2026-11-28T10:05:00.000+0000') => ({
+    version: '0',
+    source: 'aws.cloudwatch',
+    'detail-type': 'CloudWatch Alarm State Change',
+    time: '2026-11-28T10:05:00Z',
+    detail: { alarmName, state: { value, reason: 'Threshold Crossed: 3 datapoints', timestamp } },
+  });
+
+  it('fails the bake of the service watching the alarm when it changes to ALARM', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    await baking(f);
+
+    // Act
+    const result = await handleAlarmEvent(event('notifications-5xx', 'ALARM'), f.ports);
+
+    // Assess
+    expect(result.failed).toEqual(['t1-1']);
+    expect(f.workflow.failures[0]).toMatchObject({
+      token: 'token-1',
+      error: 'AlarmBreachedError',
+      cause: expect.stringContaining('notifications-5xx is in ALARM'),
+    });
+  });
+
+  it('ignores OK transitions, other alarms and alarms that fired before the bake', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    await baking(f);
+
+    // Act
+    await handleAlarmEvent(event('notifications-5xx', 'OK'), f.ports);
+    await handleAlarmEvent(event('billing-5xx', 'ALARM'), f.ports);
+    await handleAlarmEvent(event('notifications-5xx', 'ALARM', '2026-11-28T09:00:00.000+0000'), f.ports);
+
+    // Assess
+    expect(f.workflow.failures).toEqual([]);
+  });
+
+  it('refuses an event that is not a CloudWatch alarm state change', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+
+    // Act
+    const act = handleAlarmEvent({ source: 'aws.ec2', detail: {} }, f.ports);
+
+    // Assess
+    await expect(act).rejects.toMatchObject({ name: 'ZodError' });
+  });
+});
