@@ -1,0 +1,66 @@
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { BadRequestError } from '../../functions/shared/errors.js';
+import type { ArtifactStore } from '../../functions/shared/ports/artifact-store.js';
+
+/** Plans and deployment records as files under one folder; the local server serves them at `/artifacts/<key>`. */
+export class LocalArtifactStore implements ArtifactStore {
+  private readonly root: string;
+
+  /**
+   * @param dir the folder (default `.devops-agent/artifacts`)
+   * @param baseUrl the local server's URL, or a function returning it (it is known only once the server listens)
+   */
+  constructor(
+    dir = '.devops-agent/artifacts',
+    private readonly baseUrl: string | (() => string) = 'http://127.0.0.1',
+  ) {
+    this.root = resolve(dir);
+  }
+
+  async put(key: string, body: string, _contentType: string): Promise<void> {
+    const file = this.pathOf(key);
+    await mkdir(dirname(file), { recursive: true });
+    // Write then rename, so a reader never sees half a document.
+    const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
+    await writeFile(temporary, body, 'utf8');
+    await rename(temporary, file);
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.pathOf(key), 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR') return undefined;
+      throw error;
+    }
+  }
+
+  link(key: string): string {
+    this.pathOf(key);
+    const base = typeof this.baseUrl === 'function' ? this.baseUrl() : this.baseUrl;
+    return `${base.replace(/\/+$/, '')}/artifacts/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** The file for a key; a key that could leave the folder is refused. */
+  private pathOf(key: string): string {
+    if (typeof key !== 'string' || key.length === 0 || key.length > 512) {
+      throw new BadRequestError('an artifact key must be 1 to 512 characters');
+    }
+    if (key.includes('\0')) throw new BadRequestError('an artifact key cannot contain NUL');
+    if (isAbsolute(key) || key.startsWith('/') || key.startsWith('\\') || /^[a-zA-Z]:/.test(key)) {
+      throw new BadRequestError(`artifact key "${key}" must be relative, like plans/<deployment>.md`);
+    }
+    if (key.includes('..')) throw new BadRequestError(`artifact key "${key}" cannot contain ".."`);
+    if (key.split(/[\\/]/).some((segment) => segment === '.' || segment === '')) {
+      throw new BadRequestError(`artifact key "${key}" cannot contain "." or empty path segments`);
+    }
+    const file = resolve(this.root, key);
+    const rel = relative(this.root, file);
+    if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
+      throw new BadRequestError(`artifact key "${key}" leaves the artifact folder`);
+    }
+    return file;
+  }
+}

@@ -1,0 +1,234 @@
+import type { Service } from '../../functions/shared/config/schema.js';
+import type { AlarmCheck, AlarmQuery, AlarmSource } from '../../functions/shared/ports/alarm-source.js';
+import type { Clock } from '../../functions/shared/ports/clock.js';
+import type { MetricsSnapshot } from '../../functions/shared/ports/deployment-store.js';
+
+/** The Prometheus series the local monitor reads from `metrics_url` (counters summed over labels, p99 the max). */
+export const METRIC_NAMES = {
+  requests: 'http_requests_total',
+  errors: 'http_request_errors_total',
+  p99: 'http_request_duration_p99_ms',
+} as const;
+
+export type MonitoringSettings = Pick<Service['monitoring'], 'health_url' | 'metrics_url' | 'check_interval'>;
+
+/** Finds a service's monitoring block (`undefined`: nothing to watch). */
+export type MonitoringLookup = (service: string, environment: string) => MonitoringSettings | undefined;
+
+export interface LocalMonitorOptions {
+  /** how long one probe or scrape may take (ms) */
+  timeoutMs?: number;
+  /** readings kept per service */
+  maxSamples?: number;
+  fetch?: typeof fetch;
+}
+
+interface HealthSample {
+  at: number;
+  ok: boolean;
+  detail: string;
+}
+
+interface MetricsSample {
+  at: number;
+  requests: number;
+  errors: number;
+  p99?: number;
+}
+
+interface History {
+  health: HealthSample[];
+  metrics: MetricsSample[];
+  lastProbeAt?: number;
+  probing?: Promise<void>;
+}
+
+/** Sums counters and takes the max gauge per metric name, over all label sets. */
+export const parsePrometheus = (text: string): Map<string, number[]> => {
+  const values = new Map<string, number[]>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})?\s+(\S+)/.exec(line);
+    if (!match?.[1] || match[2] === undefined) continue;
+    const value = Number(match[2]);
+    if (!Number.isFinite(value)) continue;
+    values.set(match[1], [...(values.get(match[1]) ?? []), value]);
+  }
+  return values;
+};
+
+/** "10s", "5m": how the trigger windows read in a reason. */
+const window = (seconds: number): string =>
+  seconds >= 60 && seconds % 60 === 0 ? `${seconds / 60}m` : `${Math.round(seconds * 10) / 10}s`;
+
+const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/**
+ * The alarm source of the local runtime. Each `check()` probes the service's `health_url` and scrapes its
+ * `metrics_url` (at most once per half `check_interval`, so concurrent callers share a reading), keeps the
+ * readings per service, and applies the rollback triggers the way CloudWatch alarms would: the error rate
+ * between scrapes above the limit for the whole `error_rate_for` window, p99 above the limit for
+ * `response_time_p99_for`, or `health_check_failures` failed probes in a row. Readings before `since` are
+ * ignored; an interval without requests or a failed scrape is missing data, which does not breach.
+ */
+export class LocalMonitor implements AlarmSource {
+  private readonly history = new Map<string, History>();
+  private readonly timeoutMs: number;
+  private readonly maxSamples: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(
+    private readonly lookup: MonitoringLookup,
+    private readonly clock: Clock,
+    options: LocalMonitorOptions = {},
+  ) {
+    this.timeoutMs = options.timeoutMs ?? 2000;
+    this.maxSamples = options.maxSamples ?? 5000;
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  async check(query: AlarmQuery): Promise<AlarmCheck> {
+    const settings = this.lookup(query.service, query.environment);
+    if (!settings?.health_url && !settings?.metrics_url) {
+      return { breached: false, reasons: [], metrics: { alarms: [] } };
+    }
+    const key = `${query.service}/${query.environment}`;
+    let history = this.history.get(key);
+    if (!history) {
+      history = { health: [], metrics: [] };
+      this.history.set(key, history);
+    }
+    await this.probe(history, settings);
+    return this.evaluate(history, query);
+  }
+
+  private async probe(history: History, settings: MonitoringSettings): Promise<void> {
+    if (history.probing) return history.probing;
+    const now = this.clock.now().getTime();
+    const spacingMs = (settings.check_interval * 1000) / 2;
+    if (history.lastProbeAt !== undefined && now - history.lastProbeAt < spacingMs) return;
+    history.lastProbeAt = now;
+    history.probing = (async () => {
+      const [health, metrics] = await Promise.all([
+        settings.health_url ? this.probeHealth(settings.health_url, now) : undefined,
+        settings.metrics_url ? this.scrape(settings.metrics_url, now) : undefined,
+      ]);
+      if (health) history.health.push(health);
+      if (metrics) history.metrics.push(metrics);
+      history.health.splice(0, Math.max(0, history.health.length - this.maxSamples));
+      history.metrics.splice(0, Math.max(0, history.metrics.length - this.maxSamples));
+    })().finally(() => {
+      history.probing = undefined;
+    });
+    return history.probing;
+  }
+
+  private async probeHealth(url: string, at: number): Promise<HealthSample> {
+    try {
+      const response = await this.fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      await response.arrayBuffer();
+      return { at, ok: response.ok, detail: `${response.status}` };
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause;
+      const name = (error as Error).name;
+      return {
+        at,
+        ok: false,
+        detail: name === 'TimeoutError' ? `no answer in ${this.timeoutMs} ms` : (cause?.code ?? name),
+      };
+    }
+  }
+
+  private async scrape(url: string, at: number): Promise<MetricsSample | undefined> {
+    try {
+      const response = await this.fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      const text = await response.text();
+      if (!response.ok) return undefined;
+      const values = parsePrometheus(text);
+      const requests = values.get(METRIC_NAMES.requests);
+      if (!requests) return undefined;
+      const sum = (xs: number[] | undefined) => (xs ?? []).reduce((a, b) => a + b, 0);
+      const p99 = values.get(METRIC_NAMES.p99);
+      return {
+        at,
+        requests: sum(requests),
+        errors: sum(values.get(METRIC_NAMES.errors)),
+        ...(p99?.length ? { p99: Math.max(...p99) } : {}),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private evaluate(history: History, query: AlarmQuery): AlarmCheck {
+    const since = Date.parse(query.since);
+    const from = Number.isNaN(since) ? 0 : since;
+    const t = query.triggers;
+    const reasons: string[] = [];
+    const metrics: MetricsSnapshot = { alarms: [] };
+
+    // Error rate per interval between two scrapes (a counter that went down was reset: count from zero).
+    const samples = history.metrics.filter((s) => s.at >= from);
+    const intervals = samples.slice(1).map((end, i) => {
+      const start = samples[i] as MetricsSample;
+      const reset = end.requests < start.requests || end.errors < start.errors;
+      const requests = reset ? end.requests : end.requests - start.requests;
+      const errors = reset ? end.errors : end.errors - start.errors;
+      return { start: start.at, end: end.at, requests, errors };
+    });
+    if (intervals.length > 0) {
+      metrics.requests = intervals.reduce((sum, i) => sum + i.requests, 0);
+      const last = intervals.at(-1);
+      if (last && last.requests > 0) metrics.errorRate = round((last.errors / last.requests) * 100, 2);
+    }
+    let run = { start: Number.NaN, end: Number.NaN, requests: 0, errors: 0 };
+    for (const interval of [...intervals].reverse()) {
+      if (interval.requests === 0 || (interval.errors / interval.requests) * 100 <= t.error_rate) break;
+      run = {
+        start: interval.start,
+        end: Number.isNaN(run.end) ? interval.end : run.end,
+        requests: run.requests + interval.requests,
+        errors: run.errors + interval.errors,
+      };
+    }
+    if (run.requests > 0 && run.end - run.start >= t.error_rate_for * 1000) {
+      reasons.push(
+        `error rate ${((run.errors / run.requests) * 100).toFixed(1)}% > ${t.error_rate}% for ${window(t.error_rate_for)}`,
+      );
+    }
+
+    // p99 as the service reports it, above the limit in every reading of the window.
+    const latencies = samples.filter((s) => s.p99 !== undefined);
+    const latest = latencies.at(-1);
+    if (latest?.p99 !== undefined) metrics.p99Ms = round(latest.p99, 0);
+    let slowSince: number | undefined;
+    let slowest = 0;
+    for (const sample of [...samples].reverse()) {
+      if (sample.p99 === undefined || sample.p99 <= t.response_time_p99) break;
+      slowSince = sample.at;
+      slowest = Math.max(slowest, sample.p99);
+    }
+    if (slowSince !== undefined && latest && latest.at - slowSince >= t.response_time_p99_for * 1000) {
+      reasons.push(
+        `p99 ${Math.round(slowest)} ms > ${t.response_time_p99} ms for ${window(t.response_time_p99_for)}`,
+      );
+    }
+
+    // Failed health probes in a row.
+    const probes = history.health.filter((s) => s.at >= from);
+    let failures = 0;
+    for (const probe of [...probes].reverse()) {
+      if (probe.ok) break;
+      failures++;
+    }
+    if (probes.length > 0) metrics.healthFailures = failures;
+    if (failures >= t.health_check_failures) {
+      reasons.push(
+        `${failures} failed health checks in a row (last: ${probes.at(-1)?.detail}) ≥ ${t.health_check_failures}`,
+      );
+    }
+
+    return { breached: reasons.length > 0, reasons, metrics };
+  }
+}
