@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
-import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { CommandStep, Step } from '../../functions/shared/config/schema.js';
 import { BadRequestError, StepFailedError, StepKindUnsupportedError } from '../../functions/shared/errors.js';
 import type { StepContext, StepOutcome, StepRunner } from '../../functions/shared/ports/step-runner.js';
@@ -188,7 +188,7 @@ export class CommandStepRunner implements StepRunner {
     const cwd = resolve(this.baseDir, step.cwd ?? '.');
     const inside = (base: string, path: string) => {
       const rel = relative(base, path);
-      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+      return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
     };
     let real = cwd;
     let realBase = this.baseDir;

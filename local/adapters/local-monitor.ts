@@ -130,12 +130,15 @@ export class LocalMonitor implements AlarmSource {
       await response.arrayBuffer();
       return { at, ok: response.ok, detail: `${response.status}` };
     } catch (error) {
-      const cause = (error as { cause?: { code?: string } }).cause;
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
       const name = (error as Error).name;
       return {
         at,
         ok: false,
-        detail: name === 'TimeoutError' ? `no answer in ${this.timeoutMs} ms` : (cause?.code ?? name),
+        detail:
+          name === 'TimeoutError'
+            ? `no answer in ${this.timeoutMs} ms`
+            : (cause?.code ?? cause?.message ?? (error as Error).message),
       };
     }
   }
