@@ -15,6 +15,8 @@ export interface CommandResult {
   timedOut: boolean;
   stdout: string;
   stderr: string;
+  /** both streams in the order they were written */
+  output: string;
   durationMs: number;
 }
 
@@ -137,6 +139,7 @@ export class CommandStepRunner implements StepRunner {
       });
       const stdout = new Tail();
       const stderr = new Tail();
+      const output = new Tail();
       let timedOut = false;
       let killTimer: NodeJS.Timeout | undefined;
       const timer = setTimeout(
@@ -148,8 +151,14 @@ export class CommandStepRunner implements StepRunner {
         },
         Math.max(1, timeoutSeconds * 1000),
       );
-      child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-      child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout.push(chunk);
+        output.push(chunk);
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr.push(chunk);
+        output.push(chunk);
+      });
       child.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         if (killTimer) clearTimeout(killTimer);
@@ -169,6 +178,7 @@ export class CommandStepRunner implements StepRunner {
           timedOut,
           stdout: stdout.text(),
           stderr: stderr.text(),
+          output: output.text(),
           durationMs: performance.now() - started,
         });
       });
@@ -232,8 +242,9 @@ export class CommandStepRunner implements StepRunner {
     );
   }
 
+  /** The last line the command printed (on either stream), and how long it took. */
   private summary(result: CommandResult): string {
-    const line = lastLine(result.stdout);
-    return `${line ? `${shorten(line, 300)} ` : ''}(exit 0 in ${seconds(result.durationMs)})`;
+    const line = lastLine(result.output);
+    return `${line ? `${shorten(line, 300)} ` : ''}(exit 0, ${seconds(result.durationMs)})`;
   }
 }

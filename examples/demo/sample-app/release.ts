@@ -52,8 +52,8 @@ const main = async () => {
     if (!response.ok || !body.previous) {
       fail(`the sample app refused release ${target}: ${response.status} ${body.error ?? ''}`.trim());
     }
-    process.stderr.write(`release ${target} is live (was ${body.previous})\n`);
     process.stdout.write(`${body.previous}\n`);
+    process.stderr.write(`release ${target} is live (was ${body.previous})\n`);
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause;
     fail(`cannot reach the sample app at ${base}: ${cause?.code ?? (error as Error).message}`);

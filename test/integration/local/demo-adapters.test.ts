@@ -71,7 +71,10 @@ describe('the demo adapters against the sample app', () => {
 
     // Assess
     expect(migrated.summary).toMatch(/^applied 0042_add_notification_preferences for v2/);
-    expect(deployed.undo).toEqual({ previous: 'v1' });
+    expect(deployed).toMatchObject({
+      summary: expect.stringMatching(/^release v2 is live \(was v1\) \(exit 0, /),
+      undo: { previous: 'v1' },
+    });
     expect(servedAfterDeploy).toBe('v2');
     expect(verification.map((r) => [r.name, r.passed])).toEqual([
       ['Health endpoint', true],
@@ -79,7 +82,7 @@ describe('the demo adapters against the sample app', () => {
     ]);
     expect(verification[0]?.detail).toMatch(/^200 in \d+ ms, status=healthy$/);
     expect(migrationUndo).toEqual({ summary: 'nothing to undo', kept: true });
-    expect(deployUndo.summary).toMatch(/^v2 \(exit 0/);
+    expect(deployUndo.summary).toMatch(/^release v1 is live \(was v2\) \(exit 0, /);
     expect(app.version()).toBe('v1');
   });
 

@@ -45,8 +45,21 @@ describe('CommandStepRunner', () => {
     );
 
     // Assess
-    expect(outcome.summary).toMatch(/^applied 0042 \(exit 0 in \d+/);
+    expect(outcome.summary).toMatch(/^applied 0042 \(exit 0, \d+/);
     expect(outcome.undo).toBeUndefined();
+  });
+
+  it('sums up with the last line printed on either stream', async () => {
+    // Act
+    const outcome = await runner.run(
+      step({
+        run: ['node', '-e', 'console.log("v1"); setTimeout(() => console.error("release v2 is live"), 20)'],
+      }),
+      context(),
+    );
+
+    // Assess
+    expect(outcome.summary).toMatch(/^release v2 is live \(exit 0, \d+ ms\)$/);
   });
 
   it('replaces placeholders and passes shell metacharacters in a value literally', async () => {
@@ -61,7 +74,7 @@ describe('CommandStepRunner', () => {
     );
 
     // Assess
-    const printed = outcome.summary.replace(/ \(exit 0 in .*\)$/, '');
+    const printed = outcome.summary.replace(/ \(exit 0, .*\)$/, '');
     expect(JSON.parse(printed)).toEqual([hostile, 'id=dep-1', `${hostile}${hostile}`]);
     expect(() => readFileSync(marker)).toThrow();
     expect(() => readFileSync(join(dir, 'pwned3'))).toThrow();
