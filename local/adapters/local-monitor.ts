@@ -227,9 +227,7 @@ export class LocalMonitor implements AlarmSource {
     }
     if (probes.length > 0) metrics.healthFailures = failures;
     if (failures >= t.health_check_failures) {
-      reasons.push(
-        `${failures} failed health checks in a row (last: ${probes.at(-1)?.detail}) ≥ ${t.health_check_failures}`,
-      );
+      reasons.push(`${failures} failed health checks in a row (last: ${probes.at(-1)?.detail})`);
     }
 
     return { breached: reasons.length > 0, reasons, metrics };

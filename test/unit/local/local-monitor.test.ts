@@ -178,7 +178,7 @@ describe('LocalMonitor', () => {
     ]);
     expect(three).toMatchObject({
       breached: true,
-      reasons: ['3 failed health checks in a row (last: 503) ≥ 3'],
+      reasons: ['3 failed health checks in a row (last: 503)'],
       metrics: { healthFailures: 3 },
     });
   });
