@@ -17,11 +17,13 @@ const project = (name, extra = {}) => ({
 });
 
 export default {
+  // Jest reads the timeout from the root config only; e2e tests pass their own, longer one.
+  testTimeout: 60_000,
   projects: [
     project('unit'),
-    project('infra', { testTimeout: 60_000 }),
+    project('infra'),
     project('statemachine'),
-    project('integration', { testTimeout: 60_000 }),
-    project('e2e', { testTimeout: 180_000 }),
+    project('integration'),
+    project('e2e'),
   ],
 };

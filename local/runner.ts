@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { DomainError } from '../functions/shared/errors.js';
 import type { Ports } from '../functions/shared/ports/index.js';
 import type { WorkflowControl } from '../functions/shared/ports/workflow-control.js';
@@ -28,6 +28,7 @@ export interface LocalExecution {
   cause?: string;
   output?: unknown;
   done: Promise<void>;
+  abort(): void;
 }
 
 export interface LocalRunnerOptions {
@@ -102,6 +103,7 @@ export class LocalWorkflow implements WorkflowControl, CallbackBroker {
       transitions: 0,
       startedAt: new Date().toISOString(),
       done: Promise.resolve(),
+      abort: () => run.abort(),
     };
     const follow = (async () => {
       for await (const event of run.eventLogs) {
@@ -117,6 +119,10 @@ export class LocalWorkflow implements WorkflowControl, CallbackBroker {
         execution.output = await run.result;
         execution.status = 'SUCCEEDED';
       } catch (error) {
+        if (error instanceof ExecutionAbortedError) {
+          execution.status = 'ABORTED';
+          return;
+        }
         execution.status = 'FAILED';
         const cause = error instanceof ExecutionError ? (error.cause as Error | undefined) : (error as Error);
         execution.error = cause?.name ?? 'Error';
@@ -172,6 +178,14 @@ export class LocalWorkflow implements WorkflowControl, CallbackBroker {
 
   list(): LocalExecution[] {
     return [...this.executions.values()];
+  }
+
+  /** Stops every running execution (the process is shutting down); waiting callbacks are dropped. */
+  async abortAll(): Promise<void> {
+    const running = this.list().filter((e) => e.status === 'RUNNING');
+    for (const execution of running) execution.abort();
+    this.waiters.clear();
+    await Promise.all(running.map((e) => e.done));
   }
 
   /** Resolves when every execution started so far has ended. */

@@ -40,7 +40,7 @@ export const describeFailure = (
       return {
         failedAt: 'post-deploy monitoring',
         error: cause,
-        rootCause: `the new release (${release || 'deployed steps'}) degraded production during the bake: ${cause}`,
+        rootCause: `the release deployed by ${release || 'the steps'} degraded production during the bake: ${cause}`,
         action: "investigate the release's errors in the service logs for the bake window before redeploying",
       };
     case ErrorNames.rollbackRequested:

@@ -159,7 +159,9 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     expect(h.steps.undone).toEqual(['Deploy frontend', 'Deploy backend']);
     const report = comments.at(-1) ?? '';
     expect(report).toContain('Failed at: post-deploy monitoring');
-    expect(report).toContain('Root cause: the new release');
+    expect(report).toContain(
+      'Root cause: the release deployed by Database migration, Deploy backend, Deploy frontend degraded production',
+    );
     expect(report).toContain('error rate 34.0% > 1% for 5m');
   });
 

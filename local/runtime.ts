@@ -1,0 +1,164 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { sweepMonitors } from '../functions/monitor-sweep/monitor-sweep.js';
+import { pollTasks } from '../functions/poll-tasks/poll-tasks.js';
+import type { Config } from '../functions/shared/config/schema.js';
+import { errorMessage } from '../functions/shared/errors.js';
+import { type Clock, systemClock } from '../functions/shared/ports/clock.js';
+import type { Logger, Ports } from '../functions/shared/ports/index.js';
+import { startDeployment } from '../functions/shared/start-deployment.js';
+import { CommandStepRunner } from './adapters/command-step-runner.js';
+import { FixtureSourceControl } from './adapters/fixture-source-control.js';
+import { HttpCheckRunner } from './adapters/http-check-runner.js';
+import { LocalArtifactStore } from './adapters/local-artifact-store.js';
+import { LocalMonitor } from './adapters/local-monitor.js';
+import { LocalTracker } from './adapters/local-tracker.js';
+import { OutboxNotifier } from './adapters/outbox-notifier.js';
+import { openDatabase } from './adapters/sqlite-database.js';
+import { SqliteDeploymentStore } from './adapters/sqlite-deployment-store.js';
+import { type EventLog, type LocalExecution, LocalWorkflow } from './runner.js';
+import { type ConsoleSources, startLocalServer } from './server.js';
+
+export interface LocalRuntimeOptions {
+  config: Config;
+  asl: Record<string, unknown>;
+  /** folder for the SQLite file and the documents; default `.devops-agent` */
+  dataDir?: string;
+  /** where `command` steps run and relative paths resolve; default the working directory */
+  baseDir?: string;
+  sourceControlFixture: string;
+  port?: number;
+  webhookSecret?: string;
+  logger: Logger;
+  clock?: Clock;
+  /** delay of the definition's retries (ms); the demo keeps them short */
+  retryIntervalMs?: number;
+  lockRetryMs?: number;
+  onEvent?: (execution: LocalExecution, event: EventLog) => void;
+  /** start the polling pickup and the bake sweep timers (off in tests that drive them by hand) */
+  timers?: boolean;
+}
+
+export interface LocalRuntime {
+  ports: Ports;
+  workflow: LocalWorkflow;
+  tracker: LocalTracker;
+  outbox: OutboxNotifier;
+  store: SqliteDeploymentStore;
+  url: string;
+  poll(): Promise<void>;
+  sweep(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * devops-agent on one machine: the synthesized workflow in-process, SQLite as the store and the embedded
+ * tracker, an outbox for mail, the local monitor as alarm source, and the HTTP server for webhook,
+ * approval pages and console. Task status changes to the input status start a deployment, as the
+ * ClickUp webhook does; the polling pickup and the bake sweep run on timers.
+ */
+export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
+  const dataDir = resolve(options.dataDir ?? '.devops-agent');
+  mkdirSync(dataDir, { recursive: true });
+  const db = openDatabase(join(dataDir, 'devops-agent.db'));
+  const clock = options.clock ?? systemClock;
+  const store = new SqliteDeploymentStore(db, clock);
+  const tracker = new LocalTracker(db, {
+    clock,
+    onListenerError: (error) =>
+      options.logger.error('a tracker listener failed', { error: errorMessage(error) }),
+  });
+  const outbox = new OutboxNotifier(db, (line) => options.logger.info(line), clock);
+  const workflow = new LocalWorkflow(options.asl, {
+    retryIntervalMs: options.retryIntervalMs,
+    lockRetryMs: options.lockRetryMs,
+    onEvent: options.onEvent,
+  });
+  let baseUrl = 'http://127.0.0.1';
+  const ports: Ports = {
+    config: options.config,
+    tracker,
+    store,
+    notifier: outbox,
+    artifacts: new LocalArtifactStore(join(dataDir, 'artifacts'), () => baseUrl),
+    sourceControl: new FixtureSourceControl(options.sourceControlFixture),
+    alarms: new LocalMonitor(
+      (service, environment) =>
+        options.config.services.find((s) => s.name === service && s.environment === environment)?.monitoring,
+      clock,
+    ),
+    steps: { command: new CommandStepRunner(options.baseDir ?? process.cwd()) },
+    checks: { http: new HttpCheckRunner() },
+    workflow,
+    clock,
+    logger: options.logger,
+    links: {
+      approval: (id) => `${baseUrl}/approvals/${id}`,
+      deployment: (id) => `${baseUrl}/#${id}`,
+    },
+  };
+  workflow.bind(ports);
+
+  const sources: ConsoleSources = {
+    tasks: () => tracker.listAll(),
+    comments: (taskId) => tracker.getComments(taskId),
+    outbox: () => outbox.list(),
+    executions: () => workflow.list(),
+  };
+  const server = await startLocalServer({
+    ports,
+    sources,
+    port: options.port,
+    webhookSecret: options.webhookSecret,
+  });
+  baseUrl = server.url;
+
+  const inputStatuses = new Set(
+    options.config.services.map((s) =>
+      (s.tracker.input_status ?? options.config.devops_agent.input_status).toLowerCase(),
+    ),
+  );
+  tracker.onChange((change) => {
+    if (change.type !== 'status' || !inputStatuses.has(change.status.toLowerCase())) return;
+    startDeployment({ taskId: change.taskId, trigger: 'status', requireInputStatus: true }, ports).catch(
+      (error: unknown) =>
+        options.logger.error('could not start a deployment', {
+          taskId: change.taskId,
+          error: errorMessage(error),
+        }),
+    );
+  });
+
+  const poll = async () => {
+    await pollTasks(ports);
+  };
+  const sweep = async () => {
+    await sweepMonitors(ports);
+  };
+  const timers: NodeJS.Timeout[] = [];
+  if (options.timers ?? true) {
+    const guard = (name: string, fn: () => Promise<void>) => () => {
+      fn().catch((error: unknown) => options.logger.error(`${name} failed`, { error: errorMessage(error) }));
+    };
+    const checkEvery = Math.min(...options.config.services.map((s) => s.monitoring.check_interval));
+    timers.push(setInterval(guard('poll', poll), options.config.devops_agent.poll_interval * 1000));
+    timers.push(setInterval(guard('sweep', sweep), Math.max(0.5, checkEvery) * 1000));
+  }
+
+  return {
+    ports,
+    workflow,
+    tracker,
+    outbox,
+    store,
+    url: server.url,
+    poll,
+    sweep,
+    stop: async () => {
+      for (const t of timers) clearInterval(t);
+      await workflow.abortAll();
+      await server.close();
+      db.close();
+    },
+  };
+};

@@ -1,0 +1,164 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LocalTracker } from '../../local/adapters/local-tracker.js';
+import { OutboxNotifier } from '../../local/adapters/outbox-notifier.js';
+import { openDatabase } from '../../local/adapters/sqlite-database.js';
+import { SqliteDeploymentStore } from '../../local/adapters/sqlite-deployment-store.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DEMO_TIMEOUT_MS = 180_000;
+const TSX = join(ROOT, 'node_modules/.bin/tsx');
+
+const freePort = () =>
+  new Promise<number>((resolvePort) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolvePort(port));
+    });
+  });
+
+const runDemo = async (args: string[], configText?: string) => {
+  const dir = mkdtempSync(join(tmpdir(), 'devops-agent-e2e-'));
+  const appPort = await freePort();
+  const config = join(dir, 'devops-agent.yaml');
+  writeFileSync(
+    config,
+    configText ??
+      readFileSync(join(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
+        '127.0.0.1:4100',
+        `127.0.0.1:${appPort}`,
+      ),
+  );
+  const dataDir = join(dir, 'data');
+  const child = spawn(
+    TSX,
+    [
+      'local/demo.ts',
+      '--auto-approve',
+      '--port',
+      '0',
+      '--app-port',
+      String(appPort),
+      '--config',
+      config,
+      '--data-dir',
+      dataDir,
+      ...args,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
+  const summaryLine = stdout.split('\n').find((l) => l.startsWith('{"summary"'));
+  const summary = summaryLine
+    ? (
+        JSON.parse(summaryLine) as {
+          summary: { outcome: string; servedVersion: string; deploymentId: string };
+        }
+      ).summary
+    : undefined;
+  return { code, stdout, stderr, summary, dataDir };
+};
+
+const readState = async (dataDir: string, deploymentId: string) => {
+  const db = openDatabase(join(dataDir, 'devops-agent.db'));
+  try {
+    const store = new SqliteDeploymentStore(db);
+    const tracker = new LocalTracker(db);
+    const record = await store.getDeployment(deploymentId);
+    const task = record ? await tracker.getTask(record.taskId) : undefined;
+    const comments = task ? (await tracker.getComments(task.id)).map((c) => c.text) : [];
+    const mails = await new OutboxNotifier(db, () => undefined).list();
+    return { record, task, comments, mails, audit: await store.listAudit(deploymentId) };
+  } finally {
+    db.close();
+  }
+};
+
+describe('npm start (the demo)', () => {
+  it(
+    'deploys v2 and sets the task to Deployed in the good scenario',
+    async () => {
+      // Act
+      const run = await runDemo(['--scenario', 'good', '--bake', '12s', '--report-interval', '5s']);
+
+      // Assess
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(run.summary).toMatchObject({ outcome: 'deployed', servedVersion: 'v2' });
+      const state = await readState(run.dataDir, run.summary?.deploymentId ?? '');
+      expect(state.task?.status).toBe('Deployed');
+      expect(state.record).toMatchObject({
+        status: 'deployed',
+        approval: { decision: 'approved', channel: 'link' },
+      });
+      expect(state.record?.steps.every((s) => s.status === 'succeeded')).toBe(true);
+      expect(state.record?.monitoring?.reports.length).toBeGreaterThanOrEqual(2);
+      expect(state.comments[0]).toMatch(/^🚀 DevOps: Preparing deployment of User Notifications/);
+      expect(state.comments.some((c) => c.startsWith('# Deployment Plan: User Notifications'))).toBe(true);
+      expect(state.comments.some((c) => c.includes('PRODUCTION DEPLOY READY'))).toBe(true);
+      expect(state.comments.some((c) => c.startsWith('📊 Deployment Status Update'))).toBe(true);
+      expect(state.comments.at(-1)).toMatch(/^✅ DEPLOYED TO PRODUCTION/);
+      expect(state.mails[0]?.text).toContain('/approvals/');
+      expect(state.audit.map((a) => a.action)).toContain('approved');
+      expect(run.stdout).toContain('🔗 Approval link');
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  it(
+    'rolls back to v1 and reports the root cause in the bad-release scenario',
+    async () => {
+      // Act
+      const run = await runDemo(['--scenario', 'bad-release', '--bake', '60s', '--report-interval', '20s']);
+
+      // Assess
+      expect({ code: run.code, stderr: run.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(run.summary).toMatchObject({ outcome: 'rolled-back', servedVersion: 'v1' });
+      const state = await readState(run.dataDir, run.summary?.deploymentId ?? '');
+      expect(state.task?.status).toBe('Deploy Failed');
+      expect(state.record?.status).toBe('rolled-back');
+      expect(state.record?.rollback?.steps.some((s) => s.status === 'rolled-back')).toBe(true);
+      const report = state.comments.at(-1) ?? '';
+      expect(report).toMatch(/^❌ DEPLOYMENT FAILED/);
+      expect(report).toContain('Failed at: post-deploy monitoring');
+      expect(report).toContain('Automatic rollback completed successfully.');
+      expect(report).toMatch(/Root cause: .*(error rate|health)/);
+    },
+    DEMO_TIMEOUT_MS,
+  );
+
+  it('refuses a malformed configuration, naming file and line, and starts nothing', async () => {
+    // Act
+    const run = await runDemo(
+      ['--scenario', 'good'],
+      'services:\n  - name: notifications\n    tracker: { list_id: demo }\n    steps:\n      - name: Deploy\n        kind: helm\n',
+    );
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(
+      /devops-agent\.yaml:6:\d+ +services\[0\]\.steps\[0\]\.kind: unknown step kind/,
+    );
+    expect(run.stdout).not.toContain('Sample service');
+  });
+
+  it('refuses an unknown scenario with the usage', async () => {
+    // Act
+    const run = await runDemo(['--scenario', 'chaos']);
+
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--scenario: scenario must be "good" or "bad-release"');
+  });
+});
