@@ -18,7 +18,7 @@ export const describeFailure = (
   const failedStep = record.steps.find((s) => s.status === 'failed');
   const release = record.steps
     .filter((s) => s.status === 'succeeded')
-    .map((s) => `${s.name} (${s.summary ?? 'done'})`)
+    .map((s) => s.name)
     .join(', ');
   switch (name) {
     case ErrorNames.stepFailed:

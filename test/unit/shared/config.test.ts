@@ -58,7 +58,9 @@ ${minimal}`;
 
     // Act
     const config = parseConfig(seed, 'seed.yaml');
-    const settings = settingsFor(config, config.services[0]!);
+    const [service] = config.services;
+    if (!service) throw new Error('no service');
+    const settings = settingsFor(config, service);
 
     // Assess
     expect(settings).toMatchObject({
