@@ -1,4 +1,4 @@
-import { contextFor, requireRecord, stepVars } from '../shared/deployment.js';
+import { contextFor, requireRecord, stepContextFor } from '../shared/deployment.js';
 import { errorMessage, StepFailedError, StepKindUnsupportedError } from '../shared/errors.js';
 import type { StepRecord } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -44,13 +44,7 @@ export const executeStep = async (
   };
   await save({ status: 'running', startedAt });
 
-  const task = await ports.tracker.getTask(state.taskId);
-  const context = {
-    deploymentId: state.deploymentId,
-    service: state.service,
-    environment: state.environment,
-    vars: stepVars(state, task.customFields),
-  };
+  const context = await stepContextFor(state, ports.tracker);
   try {
     const runner = ports.steps[step.kind];
     if (!runner) throw new StepKindUnsupportedError(`no runner for ${step.kind} steps in this runtime`);

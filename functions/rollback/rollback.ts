@@ -1,4 +1,4 @@
-import { contextFor, requireRecord, stepVars } from '../shared/deployment.js';
+import { contextFor, requireRecord, stepContextFor } from '../shared/deployment.js';
 import { errorMessage, RollbackFailedError } from '../shared/errors.js';
 import type { StepRecord } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -27,13 +27,7 @@ export const rollback = async (
   });
   await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
 
-  const task = await ports.tracker.getTask(state.taskId);
-  const context = {
-    deploymentId: state.deploymentId,
-    service: state.service,
-    environment: state.environment,
-    vars: stepVars(state, task.customFields),
-  };
+  const context = await stepContextFor(state, ports.tracker);
   const ran = record.steps
     .filter((s) => s.status === 'succeeded' || s.status === 'failed')
     .sort((a, b) => b.index - a.index);

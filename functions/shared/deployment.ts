@@ -4,6 +4,8 @@ import type { Service } from './config/schema.js';
 import { NotFoundError } from './errors.js';
 import type { DeploymentRecord, DeploymentStore } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
+import type { StepContext } from './ports/step-runner.js';
+import type { Tracker } from './ports/tracker.js';
 import {
   type CallbackPayload,
   CallbackPayloadSchema,
@@ -68,6 +70,17 @@ export const stepVars = (
     taskId: state.taskId,
     service: state.service,
     environment: state.environment,
+  };
+};
+
+/** What a step runs with: ids and the task's custom fields as `{{vars}}`. */
+export const stepContextFor = async (state: DeploymentState, tracker: Tracker): Promise<StepContext> => {
+  const task = await tracker.getTask(state.taskId);
+  return {
+    deploymentId: state.deploymentId,
+    service: state.service,
+    environment: state.environment,
+    vars: stepVars(state, task.customFields),
   };
 };
 

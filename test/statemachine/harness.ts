@@ -1,22 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { submitApprovalDecision } from '../../functions/approval-page/approval-page.js';
 import { sweepMonitors } from '../../functions/monitor-sweep/monitor-sweep.js';
-import { parseConfig } from '../../functions/shared/config/load.js';
 import type { Ports } from '../../functions/shared/ports/index.js';
 import { startDeployment } from '../../functions/shared/start-deployment.js';
 import { type LocalExecution, LocalWorkflow } from '../../local/runner.js';
-import {
-  FakeClock,
-  FakeNotifier,
-  FakeSourceControl,
-  FakeTracker,
-  MemoryArtifacts,
-  MemoryDeploymentStore,
-  ScriptedAlarms,
-  ScriptedCheckRunner,
-  ScriptedStepRunner,
-  silentLogger,
-} from '../fixtures/fakes.js';
+import { CONFIG } from '../fixtures/config.js';
+import { fakePorts } from '../fixtures/ports.js';
 
 export const ASL_PATH = new URL('../../statemachine/deploy-pipeline.asl.json', import.meta.url);
 export const loadAsl = () =>
@@ -24,55 +13,13 @@ export const loadAsl = () =>
     States: Record<string, { Type: string; [key: string]: unknown }>;
   };
 
-export const CONFIG = `
-devops_agent:
-  monitoring_period: 30m
-  failure_status: Deploy Failed
-services:
-  - name: notifications
-    display_name: User Notifications
-    tracker: { list_id: L1 }
-    approvers: [{ email: lead@example.com }]
-    steps:
-      - { name: Database migration, kind: migration, run: [npm, run, migrate:up], down: [npm, run, migrate:down] }
-      - { name: Deploy backend, kind: command, run: [deploy, backend], record: [current], undo: [deploy, backend, "{{previous}}"] }
-      - { name: Deploy frontend, kind: command, run: [deploy, frontend], record: [current], undo: [deploy, frontend, "{{previous}}"] }
-    verification:
-      - { name: API health, kind: http, url: "http://127.0.0.1:9/health" }
-    monitoring: { report_interval: 15m }
-`;
-
 export type ApprovalScript = 'approve' | 'hold' | 'expire' | 'none';
 
 export const createHarness = (options: { config?: string; approval?: ApprovalScript } = {}) => {
-  const clock = new FakeClock();
-  const tracker = new FakeTracker();
-  const store = new MemoryDeploymentStore();
-  const notifier = new FakeNotifier();
-  const artifacts = new MemoryArtifacts();
-  const sourceControl = new FakeSourceControl();
-  const alarms = new ScriptedAlarms();
-  const steps = new ScriptedStepRunner();
-  const checks = new ScriptedCheckRunner();
+  const fakes = fakePorts(options.config ?? CONFIG);
+  const { clock, tracker, store } = fakes;
   const workflow = new LocalWorkflow(loadAsl(), { retryIntervalMs: 0, lockRetryMs: 5 });
-  const ports: Ports = {
-    config: parseConfig(options.config ?? CONFIG, 'test.yaml'),
-    tracker,
-    store,
-    notifier,
-    artifacts,
-    sourceControl,
-    alarms,
-    steps: { command: steps, migration: steps },
-    checks: { http: checks },
-    workflow,
-    clock,
-    logger: silentLogger,
-    links: {
-      approval: (id) => `http://127.0.0.1/approvals/${id}`,
-      deployment: (id) => `http://127.0.0.1/deployments/${id}`,
-    },
-  };
+  const ports: Ports = { ...fakes.ports, workflow };
   workflow.bind(ports);
   tracker.add({
     id: 't1',
@@ -145,19 +92,5 @@ export const createHarness = (options: { config?: string; approval?: ApprovalScr
     return { execution, record, deploymentId: started.deploymentId, comments: tracker.textsOf(taskId) };
   };
 
-  return {
-    ports,
-    clock,
-    tracker,
-    store,
-    notifier,
-    artifacts,
-    sourceControl,
-    alarms,
-    steps,
-    checks,
-    workflow,
-    run,
-    drive,
-  };
+  return { ...fakes, ports, workflow, run, drive };
 };

@@ -1,5 +1,6 @@
 import { TransientDependencyError } from '../../functions/shared/errors.js';
-import { CONFIG, createHarness } from './harness.js';
+import { CONFIG } from '../fixtures/config.js';
+import { createHarness } from './harness.js';
 
 describe('deployment workflow paths (synthesized definition, local runner)', () => {
   it('deploys, bakes and sets the task to Deployed when everything passes', async () => {
