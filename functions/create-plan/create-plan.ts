@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { contextFor, requireRecord, sha256 } from '../shared/deployment.js';
+import { contextFor, requireRecord, sha256, stepVars } from '../shared/deployment.js';
 import { renderPlan } from '../shared/plan.js';
 import type { Ports } from '../shared/ports/index.js';
 import type { PlanResultSchema } from '../shared/workflow.js';
@@ -18,6 +18,7 @@ export const createPlan = async (
     settings,
     gates: record.gates ?? [],
     deploymentId: state.deploymentId,
+    vars: stepVars(state, task.customFields),
   });
   const hash = sha256(markdown);
   const key = `plans/${state.deploymentId}.md`;

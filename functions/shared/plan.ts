@@ -6,14 +6,22 @@ import type { TrackerTask } from './ports/tracker.js';
 
 export type Risk = 'low' | 'medium' | 'high';
 
-const stepLine = (step: Step): string => {
+type Vars = Record<string, string>;
+
+/** Shows an argv as the plan reader will see it run: known `{{vars}}` filled in, `{{previous}}` kept. */
+const shell = (argv: string[], vars: Vars): string =>
+  argv
+    .map((arg) => arg.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole))
+    .join(' ');
+
+const stepLine = (step: Step, vars: Vars): string => {
   switch (step.kind) {
     case 'command':
-      return `\`${step.run.join(' ')}\``;
+      return `\`${shell(step.run, vars)}\``;
     case 'kubernetes':
       return `rollout of deployment/${step.deployment} in ${step.namespace}${step.image ? ` to ${step.image}` : ''}`;
     case 'migration':
-      return `migration \`${step.run.join(' ')}\``;
+      return `migration \`${shell(step.run, vars)}\``;
     case 's3-sync':
       return `sync ${step.source} to s3://${step.bucket}/${step.prefix}`;
     case 'cloudfront-invalidation':
@@ -21,16 +29,16 @@ const stepLine = (step: Step): string => {
   }
 };
 
-const undoLine = (step: Step, keepDatabase: boolean): string => {
+const undoLine = (step: Step, keepDatabase: boolean, vars: Vars): string => {
   switch (step.kind) {
     case 'command':
       return step.undo
-        ? `run \`${step.undo.join(' ')}\` (restores what \`${(step.record ?? ['(nothing recorded)']).join(' ')}\` recorded)`
+        ? `run \`${shell(step.undo, vars)}\` (restores what \`${shell(step.record ?? ['(nothing recorded)'], vars)}\` recorded)`
         : 'nothing to undo (no `undo` command): kept';
     case 'migration':
       if (keepDatabase)
         return 'keep database: the migration stays in place (old code must not depend on its absence)';
-      return step.down ? `run \`${step.down.join(' ')}\`` : 'irreversible: no automatic database rollback';
+      return step.down ? `run \`${shell(step.down, vars)}\`` : 'irreversible: no automatic database rollback';
     case 'kubernetes':
       return `undo the rollout of deployment/${step.deployment} to the recorded revision`;
     case 's3-sync':
@@ -85,6 +93,8 @@ export interface PlanInput {
   settings: ServiceSettings;
   gates: GateResult[];
   deploymentId: string;
+  /** the values steps fill `{{name}}` with */
+  vars?: Vars;
 }
 
 /** The deployment plan the approver reads, in the seed's structure. */
@@ -94,6 +104,7 @@ export const renderPlan = ({
   settings,
   gates,
   deploymentId,
+  vars = {},
 }: PlanInput): { markdown: string; risk: Risk } => {
   const { risk, reasons } = assessRisk(service);
   const t = settings.triggers;
@@ -108,7 +119,7 @@ export const renderPlan = ({
     `- [x] Monitoring configured`,
     '',
     '## Deployment Steps',
-    ...service.steps.map((s, i) => `${i + 1}. **${s.name}** (${s.kind}): ${stepLine(s)}`),
+    ...service.steps.map((s, i) => `${i + 1}. **${s.name}** (${s.kind}): ${stepLine(s, vars)}`),
     '',
     '## Verification Plan',
     ...(service.verification.length > 0
@@ -130,7 +141,7 @@ export const renderPlan = ({
     'In reverse order:',
     ...[...service.steps]
       .reverse()
-      .map((s, i) => `${i + 1}. **${s.name}**: ${undoLine(s, service.rollback.keep_database)}`),
+      .map((s, i) => `${i + 1}. **${s.name}**: ${undoLine(s, service.rollback.keep_database, vars)}`),
     'Then the verification checks run again to prove the previous version serves.',
     '',
     '## Risk Assessment',
