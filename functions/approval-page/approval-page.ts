@@ -158,7 +158,7 @@ export const renderApprovalPage = (view: ApprovalView, formAction: string, notic
 </head><body>
 <h1>Approve deployment: ${escapeHtml(deployment.taskName)}</h1>
 ${notice ? `<p class="notice" role="status">${escapeHtml(notice)}</p>` : ''}
-<p>${escapeHtml(deployment.service)} → <strong>${escapeHtml(deployment.environment)}</strong> · deployment <code>${escapeHtml(deployment.deploymentId)}</code> · requested by ${escapeHtml(approval.requestedBy ?? 'unknown')}</p>
+<p>${escapeHtml(deployment.service)} → <strong>${escapeHtml(deployment.environment)}</strong> · deployment <code>${escapeHtml(deployment.deploymentId)}</code> · requested by ${escapeHtml(approval.requestedBy ?? `the ${deployment.trigger} trigger`)}</p>
 <p>Risk: <strong>${escapeHtml(deployment.plan?.risk ?? 'unknown')}</strong> · Plan hash <code>${escapeHtml(approval.planHash)}</code> · expires ${escapeHtml(approval.expiresAt)}</p>
 <h2>Gates</h2><ul>${gates}</ul>
 ${form}
