@@ -38,14 +38,14 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new BadRequestError('body larger than 256 KiB'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      // Keep draining (so the client reads our answer) but stop keeping what is over the limit.
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () =>
+      size > MAX_BODY_BYTES
+        ? reject(new BadRequestError(`body larger than ${MAX_BODY_BYTES / 1024} KiB`))
+        : resolve(Buffer.concat(chunks).toString('utf8')),
+    );
     req.on('error', reject);
   });
 
