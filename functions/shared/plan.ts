@@ -8,22 +8,22 @@ export type Risk = 'low' | 'medium' | 'high';
 
 type Vars = Record<string, string>;
 
-/** Shows an argv as the plan reader will see it run: known `{{vars}}` filled in, `{{previous}}` kept. */
-const shell = (argv: string[], vars: Vars): string =>
-  argv
-    .map((arg) => arg.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole))
-    .join(' ');
+/** Fills the known `{{vars}}` of a value as the plan reader will see it run; `{{previous}}` stays. */
+const fill = (text: string, vars: Vars): string =>
+  text.replace(/\{\{\s*([A-Za-z0-9_]+)\s*\}\}/g, (whole, name: string) => vars[name] ?? whole);
+
+const shell = (argv: string[], vars: Vars): string => argv.map((arg) => fill(arg, vars)).join(' ');
 
 const stepLine = (step: Step, vars: Vars): string => {
   switch (step.kind) {
     case 'command':
       return `\`${shell(step.run, vars)}\``;
     case 'kubernetes':
-      return `rollout of deployment/${step.deployment} in ${step.namespace}${step.image ? ` to ${step.image}` : ''}`;
+      return `rollout of deployment/${step.deployment} in ${step.namespace}${step.image ? ` to ${fill(step.image, vars)}` : ''}`;
     case 'migration':
       return `migration \`${shell(step.run, vars)}\``;
     case 's3-sync':
-      return `sync ${step.source} to s3://${step.bucket}/${step.prefix}`;
+      return `sync ${fill(step.source, vars)} to s3://${step.bucket}/${step.prefix}`;
     case 'cloudfront-invalidation':
       return `invalidate ${step.paths.join(', ')} on ${step.distribution_id}`;
   }
