@@ -1,0 +1,79 @@
+import {
+  type CloudWatchClient,
+  type CompositeAlarm,
+  DescribeAlarmsCommand,
+  type MetricAlarm,
+} from '@aws-sdk/client-cloudwatch';
+import type { AlarmCheck, AlarmQuery, AlarmSource } from '../ports/alarm-source.js';
+
+export interface CloudWatchAlarmSourceOptions {
+  client: CloudWatchClient;
+}
+
+type Alarm = MetricAlarm | CompositeAlarm;
+
+/** DescribeAlarms takes at most 100 names per call. */
+const BATCH = 100;
+
+/**
+ * The production `AlarmSource`: reads the service's CloudWatch alarms. An alarm in ALARM whose state changed
+ * after `since` is a breach (one that was already firing before the bake started was a gate's business).
+ * Fail safe: an alarm that cannot be read (missing, or the call failed) counts as breached.
+ *
+ * @example
+ * const check = await new CloudWatchAlarmSource({ client: new CloudWatchClient({}) }).check(query);
+ */
+export class CloudWatchAlarmSource implements AlarmSource {
+  constructor(private readonly options: CloudWatchAlarmSourceOptions) {}
+
+  async check(query: AlarmQuery): Promise<AlarmCheck> {
+    const since = new Date(query.since);
+    const reasons: string[] = [];
+    const states: { name: string; state: string }[] = [];
+    for (let i = 0; i < query.alarms.length; i += BATCH) {
+      const names = query.alarms.slice(i, i + BATCH);
+      let found: Alarm[];
+      try {
+        found = await this.describe(names);
+      } catch (error) {
+        for (const name of names) {
+          states.push({ name, state: 'UNREADABLE' });
+          reasons.push(`alarm ${name} could not be read (${(error as Error).name}); treated as breached`);
+        }
+        continue;
+      }
+      for (const name of names) {
+        const alarm = found.find((a) => a.AlarmName === name);
+        if (!alarm) {
+          states.push({ name, state: 'MISSING' });
+          reasons.push(`alarm ${name} does not exist; treated as breached (fix monitoring.alarms)`);
+          continue;
+        }
+        const state = alarm.StateValue ?? 'UNKNOWN';
+        states.push({ name, state });
+        const changedAt = alarm.StateUpdatedTimestamp;
+        if (state === 'ALARM' && (!changedAt || changedAt > since)) {
+          reasons.push(`alarm ${name} is in ALARM: ${alarm.StateReason ?? 'no reason given'}`);
+        }
+      }
+    }
+    return { breached: reasons.length > 0, reasons, metrics: { alarms: states } };
+  }
+
+  private async describe(names: string[]): Promise<Alarm[]> {
+    const alarms: Alarm[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.options.client.send(
+        new DescribeAlarmsCommand({
+          AlarmNames: names,
+          AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+          ...(nextToken ? { NextToken: nextToken } : {}),
+        }),
+      );
+      alarms.push(...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return alarms;
+  }
+}
