@@ -1,0 +1,5 @@
+import { taskHandler } from '../shared/middleware.js';
+import { executeStep } from './execute-step.js';
+
+/** The ExecuteStep Task state. */
+export const handler = taskHandler(executeStep);

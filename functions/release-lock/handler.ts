@@ -1,0 +1,5 @@
+import { taskHandler } from '../shared/middleware.js';
+import { releaseLock } from './release-lock.js';
+
+/** The ReleaseLock Task state. */
+export const handler = taskHandler(releaseLock);
