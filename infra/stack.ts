@@ -1,0 +1,415 @@
+import {
+  type App,
+  ArnFormat,
+  type CfnElement,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import {
+  AccessLogFormat,
+  EndpointType,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  RestApi,
+} from 'aws-cdk-lib/aws-apigateway';
+import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
+import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { GSI1 } from '../functions/shared/adapters/dynamo-table.js';
+import { loadConfigFile } from '../functions/shared/config/load.js';
+import type { Config } from '../functions/shared/config/schema.js';
+import { CALLBACK_STATES, TASK_STATE_NAMES, type TaskStateName } from '../functions/shared/workflow.js';
+import { DeployPipeline, TASK_TIMEOUT_SECONDS } from '../statemachine/deploy-pipeline.js';
+import { type FunctionEnvironment, NodeFunction, PROJECT_ROOT } from './constructs/node-function.js';
+
+export const CONFIG_CONTEXT_KEY = 'devops-agent:config';
+export const STACK_ID = 'DevopsAgent';
+const API_STAGE = 'v1';
+/** Lambda's own limit; the workflow's Task timeout is the backstop above it. */
+const LAMBDA_MAX_SECONDS = 900;
+/** A callback Task's Lambda only stores its token and asks; the wait itself costs nothing. */
+const CALLBACK_LAMBDA_SECONDS = 60;
+
+export interface DevopsAgentStackProps extends StackProps {
+  /** `devops-agent.yaml`, relative to the project root or absolute; validated at synth */
+  configPath: string;
+  /** a verified SES identity approval mail is sent from */
+  mailFrom?: string;
+  /** Secrets Manager secret names (created outside the stack, never in the template) */
+  secretNames?: { clickupToken?: string; webhookSecret?: string; linkSigningKey?: string };
+}
+
+const kebab = (name: string): string => name.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
+
+/** Which ports each Task state's core uses (its `Pick<Ports, …>`), so each function gets only those grants. */
+const TASK_NEEDS: Record<
+  TaskStateName,
+  { tracker?: true; alarms?: true; mail?: true; artifacts?: 'plans' | 'records'; links?: true }
+> = {
+  Acknowledge: { tracker: true },
+  AcquireLock: { tracker: true },
+  CheckGates: { tracker: true, alarms: true },
+  ReportBlocked: { tracker: true },
+  CreatePlan: { tracker: true, artifacts: 'plans' },
+  RequestApproval: { tracker: true, mail: true, links: true },
+  ReportHeld: { tracker: true },
+  ExecuteStep: { tracker: true },
+  Verify: { tracker: true },
+  StartMonitoring: { tracker: true },
+  Monitor: { alarms: true },
+  ReportStatus: { tracker: true, alarms: true },
+  Finalize: { tracker: true, artifacts: 'records' },
+  Rollback: { tracker: true },
+  VerifyRollback: { tracker: true },
+  ReportFailure: { tracker: true, artifacts: 'records' },
+  EscalateRollbackFailure: { tracker: true, mail: true, artifacts: 'records' },
+  ReleaseLock: {},
+};
+
+/**
+ * devops-agent on AWS: the deployment workflow (Step Functions) with one Lambda per Task state, the ClickUp
+ * webhook and approval pages (API Gateway), the store (DynamoDB) and documents (S3), approval mail (SES),
+ * the alarm event rule and the schedules for the bake sweep and the polling pickup.
+ */
+export class DevopsAgentStack extends Stack {
+  readonly config: Config;
+  readonly pipeline: DeployPipeline;
+  readonly api: RestApi;
+  readonly table: TableV2;
+  readonly bucket: Bucket;
+  readonly functions: Record<string, NodeFunction> = {};
+
+  constructor(scope: Construct, id: string, props: DevopsAgentStackProps) {
+    super(scope, id, props);
+    // A bad configuration fails the synth with the loader's message (file, line, field, fix).
+    this.config = loadConfigFile(props.configPath);
+    const configFile = props.configPath;
+    const secretNames = {
+      clickupToken: 'devops-agent/clickup-token',
+      webhookSecret: 'devops-agent/clickup-webhook-secret',
+      ...props.secretNames,
+    };
+    const mailFrom = props.mailFrom ?? 'devops-agent@example.com';
+
+    this.table = new TableV2(this, 'Store', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billing: Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      globalSecondaryIndexes: [
+        {
+          indexName: GSI1,
+          partitionKey: { name: 'gsi1pk', type: AttributeType.STRING },
+          sortKey: { name: 'gsi1sk', type: AttributeType.STRING },
+        },
+      ],
+    });
+
+    this.bucket = new Bucket(this, 'Artifacts', {
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(365) }],
+    });
+    Validations.of(this.bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Only the agent writes here (plans and deployment records, versioned); who changed what is in the audit log and CloudTrail, so a second access-log bucket adds cost and no information.',
+    });
+
+    const clickupToken = Secret.fromSecretNameV2(this, 'ClickUpToken', secretNames.clickupToken);
+    const webhookSecret = Secret.fromSecretNameV2(this, 'WebhookSecret', secretNames.webhookSecret);
+    // Approval links carry 144 random bits and are checked against the store, so the cores sign nothing
+    // today; the secret is referenced (never read) so a signed-link scheme can be granted it in one place.
+    if (props.secretNames?.linkSigningKey)
+      Secret.fromSecretNameV2(this, 'LinkSigningKey', props.secretNames.linkSigningKey);
+    const mailIdentity = new EmailIdentity(this, 'MailFrom', { identity: Identity.email(mailFrom) });
+
+    this.api = new RestApi(this, 'Api', {
+      description: 'devops-agent: ClickUp webhook and approval pages',
+      endpointTypes: [EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: API_STAGE,
+        throttlingRateLimit: 20,
+        throttlingBurstLimit: 40,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        loggingLevel: MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        accessLogDestination: new LogGroupLogDestination(
+          new LogGroup(this, 'ApiAccessLogs', {
+            retention: RetentionDays.ONE_MONTH,
+            removalPolicy: RemovalPolicy.DESTROY,
+          }),
+        ),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields(),
+      },
+    });
+    // Built from the API id, not `api.url`: the stage depends on the webhook, which depends on the state
+    // machine, which depends on RequestApproval; the id alone keeps that chain free of cycles.
+    const publicUrl = `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
+
+    const alarmArns = [...new Set(this.config.services.flatMap((s) => s.monitoring.alarms))].map((name) =>
+      this.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    );
+
+    const newFunction = (
+      id: string,
+      entry: string,
+      description: string,
+      timeoutSeconds: number,
+      environment: FunctionEnvironment,
+    ) => {
+      const fn = new NodeFunction(this, id, {
+        entry,
+        description,
+        timeout: Duration.seconds(timeoutSeconds),
+        configFile,
+        environment: { TABLE_NAME: this.table.tableName, ...environment },
+      });
+      this.grantStore(fn);
+      this.functions[id] = fn;
+      return fn;
+    };
+
+    const taskFunctions = {} as Record<TaskStateName, NodeFunction>;
+    for (const name of TASK_STATE_NAMES) {
+      const needs = TASK_NEEDS[name];
+      const environment: FunctionEnvironment = {};
+      if (needs.tracker) environment.CLICKUP_TOKEN_SECRET_ARN = clickupToken.secretArn;
+      if (needs.mail) environment.MAIL_FROM = mailFrom;
+      if (needs.artifacts) environment.ARTIFACT_BUCKET = this.bucket.bucketName;
+      if (needs.links) environment.PUBLIC_URL = publicUrl;
+      const timeout = CALLBACK_STATES.includes(name)
+        ? CALLBACK_LAMBDA_SECONDS
+        : Math.min(TASK_TIMEOUT_SECONDS[name], LAMBDA_MAX_SECONDS);
+      const fn = newFunction(
+        `${name}Function`,
+        `functions/${kebab(name)}/handler.ts`,
+        `Task state ${name}`,
+        timeout,
+        environment,
+      );
+      if (needs.tracker) this.grantSecret(fn, clickupToken);
+      if (needs.mail) mailIdentity.grantSendEmail(fn);
+      if (needs.alarms) this.grantAlarms(fn, alarmArns);
+      if (needs.artifacts) this.grantPut(fn, needs.artifacts);
+      taskFunctions[name] = fn;
+    }
+
+    const workflowLogs = new LogGroup(this, 'WorkflowLogs', {
+      retention: RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.pipeline = new DeployPipeline(this, 'DeployPipeline', {
+      functions: Object.fromEntries(TASK_STATE_NAMES.map((n) => [n, taskFunctions[n].function])) as Record<
+        TaskStateName,
+        NodeFunction['function']
+      >,
+      // Execution data stays out of the logs: state input carries task tokens.
+      logs: { destination: workflowLogs, level: LogLevel.ALL, includeExecutionData: false },
+    });
+    const machine = this.pipeline.stateMachine;
+    // CDK's LambdaInvoke grants each function and its versions ("<fn>:*"); logs delivery and X-Ray take "*".
+    for (const name of TASK_STATE_NAMES) {
+      const logicalId = this.getLogicalId(taskFunctions[name].function.node.defaultChild as CfnElement);
+      Validations.of(machine.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: `lambda:InvokeFunction on ${name}'s function and its versions, as CDK's LambdaInvoke grants it.`,
+      });
+    }
+    Validations.of(machine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'CloudWatch Logs delivery (logs:CreateLogDelivery, …) and X-Ray actions support no resource-level permissions.',
+    });
+    const stateMachineArn = machine.stateMachineArn;
+
+    const webhook = newFunction(
+      'ClickUpWebhookFunction',
+      'functions/clickup-webhook/handler.ts',
+      'POST /webhooks/clickup',
+      30,
+      {
+        STATE_MACHINE_ARN: stateMachineArn,
+        CLICKUP_TOKEN_SECRET_ARN: clickupToken.secretArn,
+        WEBHOOK_SECRET_ARN: webhookSecret.secretArn,
+      },
+    );
+    this.grantSecret(webhook, clickupToken);
+    this.grantSecret(webhook, webhookSecret);
+    machine.grantStartExecution(webhook);
+
+    const approvalPage = newFunction(
+      'ApprovalPageFunction',
+      'functions/approval-page/handler.ts',
+      'GET/POST /approvals/{id}',
+      30,
+      {
+        STATE_MACHINE_ARN: stateMachineArn,
+      },
+    );
+    machine.grantTaskResponse(approvalPage);
+
+    const alarmEvent = newFunction(
+      'AlarmEventFunction',
+      'functions/alarm-event/handler.ts',
+      'CloudWatch alarm → rollback',
+      60,
+      {
+        STATE_MACHINE_ARN: stateMachineArn,
+      },
+    );
+    machine.grantTaskResponse(alarmEvent);
+
+    const sweep = newFunction(
+      'MonitorSweepFunction',
+      'functions/monitor-sweep/handler.ts',
+      'Bake sweep and approval expiry',
+      120,
+      {
+        STATE_MACHINE_ARN: stateMachineArn,
+      },
+    );
+    machine.grantTaskResponse(sweep);
+    this.grantAlarms(sweep, alarmArns);
+
+    const poll = newFunction('PollTasksFunction', 'functions/poll-tasks/handler.ts', 'Polling pickup', 120, {
+      STATE_MACHINE_ARN: stateMachineArn,
+      CLICKUP_TOKEN_SECRET_ARN: clickupToken.secretArn,
+    });
+    this.grantSecret(poll, clickupToken);
+    machine.grantStartExecution(poll);
+
+    const webhooks = this.api.root.addResource('webhooks').addResource('clickup');
+    webhooks.addMethod('POST', new LambdaIntegration(webhook.function));
+    const approval = this.api.root.addResource('approvals').addResource('{id}');
+    const approvalIntegration = new LambdaIntegration(approvalPage.function);
+    approval.addMethod('GET', approvalIntegration);
+    approval.addMethod('POST', approvalIntegration);
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG2',
+      reason:
+        'Bodies are parsed with zod in the functions; the webhook must see the raw body to check its HMAC signature.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG3',
+      reason:
+        'Two low-volume routes behind stage throttling; a WAF web ACL is an account-level choice left to the operator.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'ClickUp cannot send IAM or Cognito credentials: the webhook is authenticated by its HMAC-SHA256 signature, approvals by an unguessable single-use id plus the approver check.',
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason: 'No Cognito users exist: see APIG4 (signature-checked webhook, single-use approval links).',
+    });
+    Validations.of(this.api.node.findChild('CloudWatchRole')).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        "The account-level API Gateway logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs (APIG6).",
+    });
+
+    const alarms = [...new Set(this.config.services.flatMap((s) => s.monitoring.alarms))];
+    new Rule(this, 'AlarmStateChange', {
+      description: 'A watched CloudWatch alarm changed to ALARM: roll back baking deployments now',
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { state: { value: ['ALARM'] }, ...(alarms.length ? { alarmName: alarms } : {}) },
+      },
+      targets: [new LambdaFunction(alarmEvent.function, { retryAttempts: 4 })],
+    });
+    new Rule(this, 'MonitorSweepSchedule', {
+      description: 'Bake sweep (safety net for alarm events) and approval expiry, every minute',
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(sweep.function, { retryAttempts: 0 })],
+    });
+    new Rule(this, 'PollTasksSchedule', {
+      description: 'Polling pickup of tasks in the input status (devops_agent.poll_interval)',
+      schedule: Schedule.rate(
+        Duration.minutes(Math.max(1, Math.ceil(this.config.devops_agent.poll_interval / 60))),
+      ),
+      targets: [new LambdaFunction(poll.function, { retryAttempts: 0 })],
+    });
+  }
+
+  /** The store's items and its one index: no table scans, no other tables. */
+  private grantStore(grantee: IGrantable) {
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:Query',
+        ],
+        resources: [this.table.tableArn, `${this.table.tableArn}/index/${GSI1}`],
+      }),
+    );
+  }
+
+  private grantSecret(fn: NodeFunction, secret: ISecret) {
+    secret.grantRead(fn);
+  }
+
+  private grantAlarms(grantee: IGrantable, alarmArns: string[]) {
+    if (alarmArns.length === 0) return;
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }),
+    );
+  }
+
+  private grantPut(fn: NodeFunction, prefix: 'plans' | 'records') {
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [this.bucket.arnForObjects(`${prefix}/*`)],
+      }),
+    );
+    Validations.of(fn.role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.bucket.node.defaultChild as CfnElement)}.Arn>/${prefix}/*]`,
+      reason: `Writes only new documents under ${prefix}/ (one per deployment, named by its id); nothing else in the bucket.`,
+    });
+  }
+}
+
+/** The stack from a configuration file; tests and scripts pass an App with bundling switched off. */
+export const buildStack = (
+  app: App,
+  configPath: string,
+  props: Partial<DevopsAgentStackProps> = {},
+): DevopsAgentStack =>
+  new DevopsAgentStack(app, STACK_ID, {
+    configPath,
+    description: 'devops-agent: ClickUp-driven deployments with gates, approval, bake and automatic rollback',
+    ...props,
+  });
+
+export { PROJECT_ROOT };
