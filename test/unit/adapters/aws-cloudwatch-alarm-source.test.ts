@@ -1,0 +1,140 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { CloudWatchAlarmSource } from '../../../functions/shared/adapters/cloudwatch-alarm-source.js';
+import { TriggersSchema } from '../../../functions/shared/config/schema.js';
+import type { AlarmQuery } from '../../../functions/shared/ports/alarm-source.js';
+
+const query = (alarms: string[], since = '2026-11-28T10:00:00.000Z'): AlarmQuery => ({
+  service: 'user-notifications',
+  environment: 'production',
+  triggers: TriggersSchema.parse({}),
+  alarms,
+  since,
+});
+
+describe('CloudWatchAlarmSource', () => {
+  const cloudwatch = mockClient(CloudWatchClient);
+  const source = new CloudWatchAlarmSource({ client: new CloudWatchClient({ region: 'eu-west-1' }) });
+
+  afterEach(() => {
+    cloudwatch.reset();
+  });
+
+  it('reports an alarm that went to ALARM after the start as breached', async () => {
+    // Prepare
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'api-5xx',
+          StateValue: 'ALARM',
+          StateReason: 'Threshold Crossed: 3 datapoints > 1',
+          StateUpdatedTimestamp: new Date('2026-11-28T10:05:00.000Z'),
+        },
+        {
+          AlarmName: 'api-p99',
+          StateValue: 'OK',
+          StateUpdatedTimestamp: new Date('2026-11-28T09:00:00.000Z'),
+        },
+      ],
+    });
+
+    // Act
+    const check = await source.check(query(['api-5xx', 'api-p99']));
+
+    // Assess
+    expect(check).toEqual({
+      breached: true,
+      reasons: ['alarm api-5xx is in ALARM: Threshold Crossed: 3 datapoints > 1'],
+      metrics: {
+        alarms: [
+          { name: 'api-5xx', state: 'ALARM' },
+          { name: 'api-p99', state: 'OK' },
+        ],
+      },
+    });
+    expect(cloudwatch).toHaveReceivedCommandWith(DescribeAlarmsCommand, {
+      AlarmNames: ['api-5xx', 'api-p99'],
+    });
+  });
+
+  it('does not count an alarm that was already in ALARM before the start', async () => {
+    // Prepare
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'api-5xx',
+          StateValue: 'ALARM',
+          StateUpdatedTimestamp: new Date('2026-11-28T09:59:00.000Z'),
+        },
+      ],
+    });
+
+    // Act
+    const check = await source.check(query(['api-5xx']));
+
+    // Assess
+    expect(check.breached).toBe(false);
+  });
+
+  it('counts a missing alarm as breached (fail safe)', async () => {
+    // Prepare
+    cloudwatch.on(DescribeAlarmsCommand).resolves({ MetricAlarms: [] });
+
+    // Act
+    const check = await source.check(query(['renamed-alarm']));
+
+    // Assess
+    expect(check.breached).toBe(true);
+    expect(check.reasons[0]).toMatch(/renamed-alarm does not exist/);
+  });
+
+  it('counts alarms it cannot read as breached (fail safe)', async () => {
+    // Prepare
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    // Act
+    const check = await source.check(query(['api-5xx', 'api-p99']));
+
+    // Assess
+    expect(check.breached).toBe(true);
+    expect(check.metrics.alarms).toEqual([
+      { name: 'api-5xx', state: 'UNREADABLE' },
+      { name: 'api-p99', state: 'UNREADABLE' },
+    ]);
+  });
+
+  it('reads composite alarms too and follows pages', async () => {
+    // Prepare
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({ MetricAlarms: [{ AlarmName: 'a', StateValue: 'OK' }], NextToken: 'next' })
+      .resolvesOnce({ CompositeAlarms: [{ AlarmName: 'b', StateValue: 'INSUFFICIENT_DATA' }] });
+
+    // Act
+    const check = await source.check(query(['a', 'b']));
+
+    // Assess
+    expect(check).toMatchObject({
+      breached: false,
+      metrics: {
+        alarms: [
+          { name: 'a', state: 'OK' },
+          { name: 'b', state: 'INSUFFICIENT_DATA' },
+        ],
+      },
+    });
+    expect(cloudwatch).toHaveReceivedNthSpecificCommandWith(2, DescribeAlarmsCommand, { NextToken: 'next' });
+  });
+
+  it('calls nothing when the service watches no alarms', async () => {
+    // Act
+    const check = await source.check(query([]));
+
+    // Assess
+    expect(check).toEqual({ breached: false, reasons: [], metrics: { alarms: [] } });
+    expect(cloudwatch).not.toHaveReceivedCommand(DescribeAlarmsCommand);
+  });
+});

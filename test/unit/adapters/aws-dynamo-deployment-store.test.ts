@@ -1,0 +1,209 @@
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { DynamoDeploymentStore } from '../../../functions/shared/adapters/dynamo-deployment-store.js';
+import { NotFoundError } from '../../../functions/shared/errors.js';
+import type { DeploymentRecord } from '../../../functions/shared/ports/deployment-store.js';
+import { FakeClock } from '../../fixtures/fakes.js';
+
+const conditionFailed = () =>
+  new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
+
+const record: DeploymentRecord = {
+  deploymentId: 'dep-1',
+  taskId: 'abc123',
+  taskName: 'User Notifications',
+  service: 'user-notifications',
+  environment: 'production',
+  trigger: 'status',
+  status: 'queued',
+  stage: 'Acknowledge',
+  createdAt: '2026-11-28T10:00:00.000Z',
+  updatedAt: '2026-11-28T10:00:00.000Z',
+  steps: [],
+};
+
+describe('DynamoDeploymentStore', () => {
+  const documents = mockClient(DynamoDBDocumentClient);
+  const store = new DynamoDeploymentStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' })),
+    tableName: 'store',
+    clock: new FakeClock(),
+  });
+
+  afterEach(() => {
+    documents.reset();
+  });
+
+  it('creates a deployment with a condition that it does not exist yet, and indexes it by creation time', async () => {
+    // Prepare
+    documents.on(PutCommand).resolves({});
+
+    // Act
+    const created = await store.createDeployment(record);
+
+    // Assess
+    expect(created).toBe(true);
+    expect(documents).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'store',
+      ConditionExpression: 'attribute_not_exists(pk)',
+      Item: expect.objectContaining({
+        pk: 'DEPLOYMENT#dep-1',
+        sk: 'ITEM',
+        gsi1pk: 'DEPLOYMENTS',
+        gsi1sk: '2026-11-28T10:00:00.000Z#dep-1',
+        taskName: 'User Notifications',
+      }),
+    });
+  });
+
+  it('answers false to a duplicate create', async () => {
+    // Prepare
+    documents.on(PutCommand).rejects(conditionFailed());
+
+    // Act
+    const created = await store.createDeployment(record);
+
+    // Assess
+    expect(created).toBe(false);
+  });
+
+  it('passes other write errors on', async () => {
+    // Prepare
+    documents
+      .on(PutCommand)
+      .rejects(Object.assign(new Error('throttled'), { name: 'ProvisionedThroughputExceededException' }));
+
+    // Act
+    const create = store.createDeployment(record);
+
+    // Assess
+    await expect(create).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+  });
+
+  it('updates only the patched fields plus updatedAt, in one conditional write, and strips the keys', async () => {
+    // Prepare
+    documents.on(UpdateCommand).resolves({
+      Attributes: {
+        ...record,
+        status: 'deploying',
+        pk: 'DEPLOYMENT#dep-1',
+        sk: 'ITEM',
+        gsi1pk: 'x',
+        gsi1sk: 'y',
+      },
+    });
+
+    // Act
+    const updated = await store.updateDeployment('dep-1', { status: 'deploying', error: undefined });
+
+    // Assess
+    expect(updated).toEqual({ ...record, status: 'deploying' });
+    const input = documents.commandCalls(UpdateCommand)[0]?.args[0].input;
+    expect(input).toMatchObject({
+      Key: { pk: 'DEPLOYMENT#dep-1', sk: 'ITEM' },
+      ConditionExpression: 'attribute_exists(#pk)',
+      UpdateExpression: 'SET #f0 = :v0, #f2 = :v2 REMOVE #f1',
+      ExpressionAttributeNames: { '#pk': 'pk', '#f0': 'status', '#f1': 'error', '#f2': 'updatedAt' },
+      ExpressionAttributeValues: { ':v0': 'deploying', ':v2': '2026-11-28T10:00:00.000Z' },
+      ReturnValues: 'ALL_NEW',
+    });
+  });
+
+  it('throws NotFoundError when the deployment to update does not exist', async () => {
+    // Prepare
+    documents.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const update = store.updateDeployment('missing', { status: 'deployed' });
+
+    // Assess
+    await expect(update).rejects.toBeInstanceOf(NotFoundError);
+  });
+
+  it('reads a deployment consistently', async () => {
+    // Prepare
+    documents.on(GetCommand).resolves({ Item: { ...record, pk: 'DEPLOYMENT#dep-1', sk: 'ITEM' } });
+
+    // Act
+    const read = await store.getDeployment('dep-1');
+
+    // Assess
+    expect(read).toEqual(record);
+    expect(documents).toHaveReceivedCommandWith(GetCommand, { ConsistentRead: true });
+  });
+
+  it('follows every page when listing deployments', async () => {
+    // Prepare
+    documents
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [{ ...record, deploymentId: 'a' }], LastEvaluatedKey: { pk: 'a' } })
+      .resolvesOnce({ Items: [{ ...record, deploymentId: 'b' }] });
+
+    // Act
+    const list = await store.listDeployments({ service: 'user-notifications' });
+
+    // Assess
+    expect(list.map((d) => d.deploymentId)).toEqual(['a', 'b']);
+    expect(documents).toHaveReceivedCommandTimes(QueryCommand, 2);
+    expect(documents).toHaveReceivedNthSpecificCommandWith(2, QueryCommand, {
+      IndexName: 'gsi1',
+      ExclusiveStartKey: { pk: 'a' },
+      FilterExpression: '#service = :service',
+    });
+  });
+
+  it('takes a lock that is free, its own, or past its lease in one conditional write', async () => {
+    // Prepare
+    documents.on(PutCommand).resolves({});
+
+    // Act
+    const result = await store.acquireLock(
+      'svc/production',
+      'dep-1',
+      '2026-11-28T11:00:00.000Z',
+      '2026-11-28T10:00:00.000Z',
+    );
+
+    // Assess
+    expect(result).toEqual({ acquired: true, position: 0 });
+    expect(documents).toHaveReceivedCommandWith(PutCommand, {
+      Item: { pk: 'LOCK#svc/production', sk: 'ITEM', owner: 'dep-1', expiresAt: '2026-11-28T11:00:00.000Z' },
+      ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner OR #expiresAt <= :now',
+      ExpressionAttributeValues: { ':owner': 'dep-1', ':now': '2026-11-28T10:00:00.000Z' },
+    });
+  });
+
+  it('decides an approval only while it is pending', async () => {
+    // Prepare
+    documents.on(UpdateCommand).rejectsOnce(conditionFailed()).resolves({});
+
+    // Act
+    const late = await store.decideApproval('apr-1', {
+      status: 'approved',
+      decidedBy: 'a',
+      decidedAt: 'now',
+    });
+    const first = await store.decideApproval('apr-2', {
+      status: 'held',
+      decidedBy: 'b',
+      decidedAt: 'now',
+      comment: 'wait',
+    });
+
+    // Assess
+    expect({ late, first }).toEqual({ late: false, first: true });
+    expect(documents).toHaveReceivedNthSpecificCommandWith(2, UpdateCommand, {
+      Key: { pk: 'APPROVAL#apr-2', sk: 'ITEM' },
+      ConditionExpression: 'attribute_exists(#pk) AND #status = :pending',
+      ExpressionAttributeValues: expect.objectContaining({ ':pending': 'pending', ':comment': 'wait' }),
+    });
+  });
+});
