@@ -1,9 +1,12 @@
 import { resolve } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { PROJECT_ROOT } from './constructs/node-function.js';
 import { buildStack, CONFIG_CONTEXT_KEY } from './stack.js';
 
 const app = new App();
+// A new AwsSolutions finding without an acknowledgement (and its reason) fails the synth.
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 const configPath = app.node.tryGetContext(CONFIG_CONTEXT_KEY) as string | undefined;
 if (!configPath)
   throw new Error(`set the "${CONFIG_CONTEXT_KEY}" context (cdk.json or -c) to your devops-agent.yaml`);
