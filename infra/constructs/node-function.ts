@@ -7,6 +7,21 @@ import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { Env } from '../../functions/shared/env.js';
 
+/** esbuild settings of every function (exported so a test can check what they do to the code). */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node22',
+  minify: true,
+  // Error class names are the contract with the definition's Retry/Catch and the HTTP table: keep them.
+  keepNames: true,
+  sourceMap: true,
+  mainFields: ['module', 'main'],
+  // The bundled SDK is CommonJS in parts: give the ESM bundle a `require`.
+  banner: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+  externalModules: [],
+  logLevel: LogLevel.ERROR,
+};
+
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 /** Where the bundled configuration lands inside every function's package. */
 export const BUNDLED_CONFIG_PATH = '/var/task/devops-agent.yaml';
@@ -72,16 +87,7 @@ export class NodeFunction extends Construct implements IGrantable {
         ...props.environment,
       },
       bundling: {
-        format: OutputFormat.ESM,
-        target: 'node22',
-        minify: true,
-        sourceMap: true,
-        mainFields: ['module', 'main'],
-        // The bundled SDK is CommonJS in parts: give the ESM bundle a `require`.
-        banner:
-          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
-        externalModules: [],
-        logLevel: LogLevel.ERROR,
+        ...BUNDLING,
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

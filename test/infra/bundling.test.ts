@@ -1,0 +1,32 @@
+import { build } from 'esbuild';
+import { BUNDLING, PROJECT_ROOT } from '../../infra/constructs/node-function.js';
+
+describe('function bundling', () => {
+  it('keeps error class names in the minified bundle, since Retry/Catch and the HTTP table match them', async () => {
+    // Prepare
+    const entry = `import { GatesNotMetError, NotFoundError } from './functions/shared/errors.ts';
+module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`;
+
+    // Act
+    const result = await build({
+      stdin: { contents: entry, resolveDir: PROJECT_ROOT, loader: 'ts' },
+      bundle: true,
+      write: false,
+      platform: 'node',
+      format: 'cjs',
+      target: BUNDLING.target,
+      minify: BUNDLING.minify,
+      keepNames: BUNDLING.keepNames,
+      logLevel: 'silent',
+    });
+    const module = { exports: [] as string[] };
+    new Function('module', 'exports', 'require', result.outputFiles[0]?.text ?? '')(
+      module,
+      module.exports,
+      () => ({}),
+    );
+
+    // Assess
+    expect(module.exports).toEqual(['GatesNotMetError', 'NotFoundError']);
+  });
+});
