@@ -47,7 +47,12 @@ export interface DevopsAgentStackProps extends StackProps {
   /** a verified SES identity approval mail is sent from */
   mailFrom?: string;
   /** Secrets Manager secret names (created outside the stack, never in the template) */
-  secretNames?: { clickupToken?: string; webhookSecret?: string; linkSigningKey?: string };
+  secretNames?: {
+    clickupToken?: string;
+    webhookSecret?: string;
+    githubToken?: string;
+    linkSigningKey?: string;
+  };
 }
 
 const kebab = (name: string): string => name.replace(/(?<!^)([A-Z])/g, '-$1').toLowerCase();
@@ -55,11 +60,18 @@ const kebab = (name: string): string => name.replace(/(?<!^)([A-Z])/g, '-$1').to
 /** Which ports each Task state's core uses (its `Pick<Ports, …>`), so each function gets only those grants. */
 const TASK_NEEDS: Record<
   TaskStateName,
-  { tracker?: true; alarms?: true; mail?: true; artifacts?: 'plans' | 'records'; links?: true }
+  {
+    tracker?: true;
+    sourceControl?: true;
+    alarms?: true;
+    mail?: true;
+    artifacts?: 'plans' | 'records';
+    links?: true;
+  }
 > = {
   Acknowledge: { tracker: true },
   AcquireLock: { tracker: true },
-  CheckGates: { tracker: true, alarms: true },
+  CheckGates: { tracker: true, sourceControl: true, alarms: true },
   ReportBlocked: { tracker: true },
   CreatePlan: { tracker: true, artifacts: 'plans' },
   RequestApproval: { tracker: true, mail: true, links: true },
@@ -98,6 +110,7 @@ export class DevopsAgentStack extends Stack {
     const secretNames = {
       clickupToken: 'devops-agent/clickup-token',
       webhookSecret: 'devops-agent/clickup-webhook-secret',
+      githubToken: 'devops-agent/github-token',
       ...props.secretNames,
     };
     const mailFrom = props.mailFrom ?? 'devops-agent@example.com';
@@ -135,6 +148,7 @@ export class DevopsAgentStack extends Stack {
 
     const clickupToken = Secret.fromSecretNameV2(this, 'ClickUpToken', secretNames.clickupToken);
     const webhookSecret = Secret.fromSecretNameV2(this, 'WebhookSecret', secretNames.webhookSecret);
+    const githubToken = Secret.fromSecretNameV2(this, 'GitHubToken', secretNames.githubToken);
     // Approval links carry 144 random bits and are checked against the store, so the cores sign nothing
     // today; the secret is referenced (never read) so a signed-link scheme can be granted it in one place.
     if (props.secretNames?.linkSigningKey)
@@ -200,6 +214,7 @@ export class DevopsAgentStack extends Stack {
       const needs = TASK_NEEDS[name];
       const environment: FunctionEnvironment = {};
       if (needs.tracker) environment.CLICKUP_TOKEN_SECRET_ARN = clickupToken.secretArn;
+      if (needs.sourceControl) environment.GITHUB_TOKEN_SECRET_ARN = githubToken.secretArn;
       if (needs.mail) environment.MAIL_FROM = mailFrom;
       if (needs.artifacts) environment.ARTIFACT_BUCKET = this.bucket.bucketName;
       if (needs.links) environment.PUBLIC_URL = publicUrl;
@@ -214,6 +229,7 @@ export class DevopsAgentStack extends Stack {
         environment,
       );
       if (needs.tracker) this.grantSecret(fn, clickupToken);
+      if (needs.sourceControl) this.grantSecret(fn, githubToken);
       if (needs.mail) mailIdentity.grantSendEmail(fn);
       if (needs.alarms) this.grantAlarms(fn, alarmArns);
       if (needs.artifacts) this.grantPut(fn, needs.artifacts);

@@ -3,6 +3,7 @@ import { HttpCheckRunner } from '../../local/adapters/http-check-runner.js';
 import { ClickUpTracker } from './adapters/clickup-tracker.js';
 import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
 import { DynamoDeploymentStore } from './adapters/dynamo-deployment-store.js';
+import { GitHubSourceControl } from './adapters/github-source-control.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
 import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
@@ -13,7 +14,6 @@ import { type Env, parseEnv } from './env.js';
 import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
 import type { Logger, Ports } from './ports/index.js';
-import type { SourceControl } from './ports/source-control.js';
 import { logger } from './powertools.js';
 
 /** A port was used by a function the stack gave no resource for (a wiring bug, not bad input). */
@@ -68,16 +68,6 @@ const lazy = <T extends object>(build: () => T): T => {
   });
 };
 
-/** GitHub (Octokit) is not wired yet: gates that need the code side fail with this reason. */
-const unavailableSourceControl: SourceControl = {
-  getPullRequest: async () => {
-    throw new NotConfiguredError('source control (GitHub) is not available in the AWS runtime yet');
-  },
-  getCommitStatus: async () => {
-    throw new NotConfiguredError('source control (GitHub) is not available in the AWS runtime yet');
-  },
-};
-
 /** The cores' Logger port over the Powertools logger. */
 const portLogger: Logger = {
   info: (message, extra) => logger.info(message, extra ?? {}),
@@ -118,7 +108,13 @@ export const buildAwsPorts = (env: Env): Ports => {
           region: env.AWS_REGION,
         }),
     ),
-    sourceControl: unavailableSourceControl,
+    sourceControl: lazy(() => {
+      const secretArn = required(env, 'GITHUB_TOKEN_SECRET_ARN');
+      return new GitHubSourceControl({
+        token: () => readSecret(secretArn),
+        ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
+      });
+    }),
     alarms: lazy(() => new CloudWatchAlarmSource({ client: clients.cloudwatch() })),
     // Kubernetes, migration, S3-sync and CloudFront runners are not written yet: the gates report a
     // service using them as not runnable here, before anything changes.

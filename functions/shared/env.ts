@@ -17,6 +17,9 @@ export const EnvSchema = z.object({
   CLICKUP_TOKEN_SECRET_ARN: z.string().startsWith('arn:').optional(),
   WEBHOOK_SECRET_ARN: z.string().startsWith('arn:').optional(),
   CLICKUP_API_URL: z.url().optional(),
+  GITHUB_TOKEN_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** GitHub Enterprise Server: https://<host>/api/v3 */
+  GITHUB_API_URL: z.url().optional(),
   /** the verified SES identity approval mail is sent from */
   MAIL_FROM: z.string().min(3).optional(),
   /** the API's base URL, for approval links: https://<id>.execute-api.<region>.amazonaws.com/<stage> */

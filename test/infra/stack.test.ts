@@ -228,7 +228,24 @@ describe('DevopsAgentStack', () => {
     // Assess
     expect(json).toContain('secret:devops-agent/clickup-token');
     expect(json).toContain('secret:devops-agent/clickup-webhook-secret');
+    expect(json).toContain('secret:devops-agent/github-token');
     expect(template.findResources('AWS::SecretsManager::Secret')).toEqual({});
+  });
+
+  it('gives the GitHub token to the gates function only', () => {
+    // Act
+    const functions = template.findResources('AWS::Lambda::Function');
+    const withGitHub = Object.entries(functions)
+      .filter(
+        ([, f]) =>
+          (f as { Properties: { Environment?: { Variables?: Record<string, unknown> } } }).Properties
+            .Environment?.Variables?.GITHUB_TOKEN_SECRET_ARN,
+      )
+      .map(([id]) => id);
+
+    // Assess
+    expect(withGitHub).toHaveLength(1);
+    expect(withGitHub[0]).toMatch(/^CheckGatesFunction/);
   });
 
   it('has no AwsSolutions findings left unacknowledged', () => {
