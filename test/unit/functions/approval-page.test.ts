@@ -4,42 +4,30 @@ import {
   submitApprovalDecision,
 } from '../../../functions/approval-page/approval-page.js';
 import { fakePorts } from '../../fixtures/ports.js';
+import { aDeployment, anApproval } from '../../fixtures/records.js';
 
 const APPROVAL_ID = 'appr0000000000000001';
 
 const setup = async () => {
   const f = fakePorts();
-  const now = f.clock.now().toISOString();
-  await f.store.createDeployment({
-    deploymentId: 't1-1',
-    taskId: 't1',
-    taskName: 'User Notifications',
-    service: 'notifications',
-    environment: 'production',
-    trigger: 'status',
-    status: 'awaiting-approval',
-    stage: 'RequestApproval',
-    createdAt: now,
-    updatedAt: now,
-    steps: [],
-    plan: {
-      hash: 'f'.repeat(64),
-      key: 'plans/t1-1.md',
-      risk: 'low',
-      markdown: '# Deployment Plan: <script>x</script>',
-    },
-  });
-  await f.store.putApproval({
-    approvalId: APPROVAL_ID,
-    deploymentId: 't1-1',
-    taskId: 't1',
-    taskToken: 'secret-token',
-    planHash: 'f'.repeat(64),
-    approvers: ['lead@example.com'],
-    status: 'pending',
-    createdAt: now,
-    expiresAt: new Date(f.clock.now().getTime() + 3600_000).toISOString(),
-  });
+  await f.store.createDeployment(
+    aDeployment({
+      status: 'awaiting-approval',
+      stage: 'RequestApproval',
+      plan: {
+        hash: 'f'.repeat(64),
+        key: 'plans/t1-1.md',
+        risk: 'low',
+        markdown: '# Deployment Plan: <script>x</script>',
+      },
+    }),
+  );
+  await f.store.putApproval(
+    anApproval({
+      approvalId: APPROVAL_ID,
+      expiresAt: new Date(f.clock.now().getTime() + 3600_000).toISOString(),
+    }),
+  );
   return f;
 };
 

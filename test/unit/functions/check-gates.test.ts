@@ -1,6 +1,7 @@
 import { checkGates } from '../../../functions/check-gates/check-gates.js';
 import { NotFoundError } from '../../../functions/shared/errors.js';
 import { fakePorts } from '../../fixtures/ports.js';
+import { aDeployment } from '../../fixtures/records.js';
 
 const STATE = {
   deploymentId: 't1-1',
@@ -15,16 +16,7 @@ const FIELDS = { PR: '42', Repository: 'acme/notifications', 'Security Review': 
 const setup = async (config?: string) => {
   const f = fakePorts(config);
   f.tracker.add({ id: 't1', name: 'User Notifications', customFields: { ...FIELDS } });
-  const now = f.clock.now().toISOString();
-  await f.store.createDeployment({
-    ...STATE,
-    taskName: 'User Notifications',
-    status: 'checking',
-    stage: 'AcquireLock',
-    createdAt: now,
-    updatedAt: now,
-    steps: [],
-  });
+  await f.store.createDeployment(aDeployment({ status: 'checking', stage: 'AcquireLock' }));
   return f;
 };
 

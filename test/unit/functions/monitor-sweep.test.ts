@@ -1,6 +1,7 @@
 import { handleAlarmEvent } from '../../../functions/alarm-event/alarm-event.js';
 import { sweepMonitors } from '../../../functions/monitor-sweep/monitor-sweep.js';
 import { fakePorts } from '../../fixtures/ports.js';
+import { aDeployment, anApproval } from '../../fixtures/records.js';
 
 const CONFIG = `
 services:
@@ -12,25 +13,18 @@ services:
 
 const baking = async (f: ReturnType<typeof fakePorts>, intervalEndsInSeconds = 60) => {
   const now = f.clock.now();
-  await f.store.createDeployment({
-    deploymentId: 't1-1',
-    taskId: 't1',
-    taskName: 'User Notifications',
-    service: 'notifications',
-    environment: 'production',
-    trigger: 'status',
-    status: 'monitoring',
-    stage: 'Monitor',
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    steps: [],
-    monitoring: {
-      startedAt: now.toISOString(),
-      endsAt: new Date(now.getTime() + 3600_000).toISOString(),
-      intervalEndsAt: new Date(now.getTime() + intervalEndsInSeconds * 1000).toISOString(),
-      reports: [],
-    },
-  });
+  await f.store.createDeployment(
+    aDeployment({
+      status: 'monitoring',
+      stage: 'Monitor',
+      monitoring: {
+        startedAt: now.toISOString(),
+        endsAt: new Date(now.getTime() + 3600_000).toISOString(),
+        intervalEndsAt: new Date(now.getTime() + intervalEndsInSeconds * 1000).toISOString(),
+        reports: [],
+      },
+    }),
+  );
   await f.store.setMonitorToken('t1-1', 'token-1');
 };
 
@@ -88,31 +82,14 @@ describe('sweepMonitors', () => {
   it('expires an approval nobody decided in time, once', async () => {
     // Prepare
     const f = fakePorts(CONFIG);
-    const now = f.clock.now().toISOString();
-    await f.store.createDeployment({
-      deploymentId: 't1-1',
-      taskId: 't1',
-      taskName: 'x',
-      service: 'notifications',
-      environment: 'production',
-      trigger: 'status',
-      status: 'awaiting-approval',
-      stage: 'RequestApproval',
-      createdAt: now,
-      updatedAt: now,
-      steps: [],
-    });
-    await f.store.putApproval({
-      approvalId: 'a1',
-      deploymentId: 't1-1',
-      taskId: 't1',
-      taskToken: 'approval-token',
-      planHash: 'h',
-      approvers: [],
-      status: 'pending',
-      createdAt: now,
-      expiresAt: new Date(f.clock.now().getTime() + 300_000).toISOString(),
-    });
+    await f.store.createDeployment(aDeployment({ status: 'awaiting-approval', stage: 'RequestApproval' }));
+    await f.store.putApproval(
+      anApproval({
+        approvalId: 'a1',
+        taskToken: 'approval-token',
+        expiresAt: new Date(f.clock.now().getTime() + 300_000).toISOString(),
+      }),
+    );
 
     // Act
     await sweepMonitors(f.ports);
