@@ -56,7 +56,9 @@ export class SqliteDeploymentStore implements DeploymentStore {
       const next: DeploymentRecord = {
         ...current,
         ...structuredClone(patch),
+        // The key and the indexed creation time never change: list order and `since` read the column.
         deploymentId,
+        createdAt: current.createdAt,
         updatedAt: this.clock.now().toISOString(),
       };
       this.db

@@ -10,25 +10,13 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DynamoDeploymentStore } from '../../../functions/shared/adapters/dynamo-deployment-store.js';
 import { NotFoundError } from '../../../functions/shared/errors.js';
-import type { DeploymentRecord } from '../../../functions/shared/ports/deployment-store.js';
 import { FakeClock } from '../../fixtures/fakes.js';
+import { aDeployment } from '../../fixtures/records.js';
 
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 
-const record: DeploymentRecord = {
-  deploymentId: 'dep-1',
-  taskId: 'abc123',
-  taskName: 'User Notifications',
-  service: 'user-notifications',
-  environment: 'production',
-  trigger: 'status',
-  status: 'queued',
-  stage: 'Acknowledge',
-  createdAt: '2026-11-28T10:00:00.000Z',
-  updatedAt: '2026-11-28T10:00:00.000Z',
-  steps: [],
-};
+const record = aDeployment({ deploymentId: 'dep-1' });
 
 describe('DynamoDeploymentStore', () => {
   const documents = mockClient(DynamoDBDocumentClient);
@@ -148,7 +136,7 @@ describe('DynamoDeploymentStore', () => {
       .resolvesOnce({ Items: [{ ...record, deploymentId: 'b' }] });
 
     // Act
-    const list = await store.listDeployments({ service: 'user-notifications' });
+    const list = await store.listDeployments({ service: 'notifications' });
 
     // Assess
     expect(list.map((d) => d.deploymentId)).toEqual(['a', 'b']);

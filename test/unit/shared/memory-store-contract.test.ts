@@ -4,8 +4,8 @@ import { MemoryDeploymentStore } from '../../fixtures/fakes.js';
 import { describeStoreContract } from '../../fixtures/store-contract.js';
 
 // The test double and the local adapter must keep the same promises as the DynamoDB one.
-describeStoreContract('MemoryDeploymentStore', async () => new MemoryDeploymentStore());
+describeStoreContract('MemoryDeploymentStore', async (clock) => new MemoryDeploymentStore(clock));
 describeStoreContract(
   'SqliteDeploymentStore',
-  async () => new SqliteDeploymentStore(openDatabase(':memory:')),
+  async (clock) => new SqliteDeploymentStore(openDatabase(':memory:'), clock),
 );
