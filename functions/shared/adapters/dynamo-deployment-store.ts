@@ -8,7 +8,7 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../errors.js';
+import { NotFoundError, TransientDependencyError } from '../errors.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type {
   ApprovalRecord,
@@ -38,6 +38,21 @@ const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
   const copy = { ...item };
   for (const k of KEYS) delete copy[k];
   return copy as T;
+};
+
+const THROTTLED = new Set([
+  'ProvisionedThroughputExceededException',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+]);
+
+/** What the SDK's own retries did not get through becomes a named, retryable error for the workflow. */
+const toTransient = (error: unknown): unknown => {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
+  return error instanceof Error && (THROTTLED.has(error.name) || status >= 500)
+    ? new TransientDependencyError(`DynamoDB answered ${error.name}`, { cause: error })
+    : error;
 };
 
 const isConditionFailure = (error: unknown): boolean =>
@@ -71,6 +86,14 @@ export interface DynamoDeploymentStoreOptions {
  */
 export class DynamoDeploymentStore implements DeploymentStore {
   private readonly client: DynamoDBDocumentClient;
+  /** `client.send`, with throttling and 5xx named TransientDependencyError so the workflow retries them. */
+  private readonly send = (async (command: never) => {
+    try {
+      return await this.client.send(command);
+    } catch (error) {
+      throw toTransient(error);
+    }
+  }) as DynamoDBDocumentClient['send'];
   private readonly tableName: string;
   private readonly indexName: string;
   private readonly clock: Clock;
@@ -84,7 +107,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
 
   async createDeployment(record: DeploymentRecord): Promise<boolean> {
     try {
-      await this.client.send(
+      await this.send(
         new PutCommand({
           TableName: this.tableName,
           Item: {
@@ -104,7 +127,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
   }
 
   async getDeployment(deploymentId: string): Promise<DeploymentRecord | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await this.send(
       new GetCommand({ TableName: this.tableName, Key: key.deployment(deploymentId), ConsistentRead: true }),
     );
     return strip<DeploymentRecord>(Item);
@@ -129,7 +152,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
       }
     });
     try {
-      const { Attributes } = await this.client.send(
+      const { Attributes } = await this.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key.deployment(deploymentId),
@@ -186,7 +209,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
   async acquireLock(lockKey: string, owner: string, expiresAt: string, now: string): Promise<LockResult> {
     try {
       // Free, ours already (renewal), or a lease that ran out: take it in one conditional write.
-      await this.client.send(
+      await this.send(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...key.lock(lockKey), owner, expiresAt },
@@ -199,13 +222,13 @@ export class DynamoDeploymentStore implements DeploymentStore {
       if (!isConditionFailure(error)) throw error;
       return this.queue(lockKey, owner, now);
     }
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key.waiter(lockKey, owner) }));
+    await this.send(new DeleteCommand({ TableName: this.tableName, Key: key.waiter(lockKey, owner) }));
     return { acquired: true, position: 0 };
   }
 
   /** Joins the queue once (keeping the first arrival time) and reports the place in it. */
   private async queue(lockKey: string, owner: string, now: string): Promise<LockResult> {
-    await this.client.send(
+    await this.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: key.waiter(lockKey, owner),
@@ -232,7 +255,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
 
   async releaseLock(lockKey: string, owner: string): Promise<void> {
     try {
-      await this.client.send(
+      await this.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: key.lock(lockKey),
@@ -245,11 +268,11 @@ export class DynamoDeploymentStore implements DeploymentStore {
       if (!isConditionFailure(error)) throw error;
     }
     // A deployment that gives up while queued leaves the queue too.
-    await this.client.send(new DeleteCommand({ TableName: this.tableName, Key: key.waiter(lockKey, owner) }));
+    await this.send(new DeleteCommand({ TableName: this.tableName, Key: key.waiter(lockKey, owner) }));
   }
 
   async putApproval(approval: ApprovalRecord): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutCommand({
         TableName: this.tableName,
         Item: {
@@ -263,14 +286,14 @@ export class DynamoDeploymentStore implements DeploymentStore {
   }
 
   async getApproval(approvalId: string): Promise<ApprovalRecord | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await this.send(
       new GetCommand({ TableName: this.tableName, Key: key.approval(approvalId), ConsistentRead: true }),
     );
     return strip<ApprovalRecord>(Item);
   }
 
   async findApprovalByDeployment(deploymentId: string): Promise<ApprovalRecord | undefined> {
-    const { Items } = await this.client.send(
+    const { Items } = await this.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: this.indexName,
@@ -298,7 +321,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
     const withComment = decision.comment !== undefined;
     try {
       // One conditional write: of two racing decisions exactly one sees `pending`.
-      await this.client.send(
+      await this.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key.approval(approvalId),
@@ -329,18 +352,16 @@ export class DynamoDeploymentStore implements DeploymentStore {
 
   async setMonitorToken(deploymentId: string, token: string | undefined): Promise<void> {
     if (token === undefined) {
-      await this.client.send(
-        new DeleteCommand({ TableName: this.tableName, Key: key.monitorToken(deploymentId) }),
-      );
+      await this.send(new DeleteCommand({ TableName: this.tableName, Key: key.monitorToken(deploymentId) }));
       return;
     }
-    await this.client.send(
+    await this.send(
       new PutCommand({ TableName: this.tableName, Item: { ...key.monitorToken(deploymentId), token } }),
     );
   }
 
   async getMonitorToken(deploymentId: string): Promise<string | undefined> {
-    const { Item } = await this.client.send(
+    const { Item } = await this.send(
       new GetCommand({
         TableName: this.tableName,
         Key: key.monitorToken(deploymentId),
@@ -351,7 +372,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
   }
 
   async appendAudit(entry: AuditEntry): Promise<void> {
-    await this.client.send(
+    await this.send(
       new PutCommand({
         TableName: this.tableName,
         Item: { ...entry, pk: `DEPLOYMENT#${entry.deploymentId}`, sk: `AUDIT#${entry.at}#${monotonic()}` },
@@ -374,7 +395,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
     const items: Record<string, unknown>[] = [];
     let start: Record<string, unknown> | undefined;
     do {
-      const page = await this.client.send(
+      const page = await this.send(
         new QueryCommand({ ...input, ...(start ? { ExclusiveStartKey: start } : {}) }),
       );
       items.push(...(page.Items ?? []));

@@ -63,7 +63,7 @@ describe('DynamoDeploymentStore', () => {
     expect(created).toBe(false);
   });
 
-  it('passes other write errors on', async () => {
+  it('names throttling that outlasted the SDK retries TransientDependencyError, so the workflow retries it', async () => {
     // Prepare
     documents
       .on(PutCommand)
@@ -73,7 +73,21 @@ describe('DynamoDeploymentStore', () => {
     const create = store.createDeployment(record);
 
     // Assess
-    await expect(create).rejects.toMatchObject({ name: 'ProvisionedThroughputExceededException' });
+    await expect(create).rejects.toMatchObject({
+      name: 'TransientDependencyError',
+      message: 'DynamoDB answered ProvisionedThroughputExceededException',
+    });
+  });
+
+  it('passes other errors on unchanged', async () => {
+    // Prepare
+    documents.on(PutCommand).rejects(Object.assign(new Error('bad key'), { name: 'ValidationException' }));
+
+    // Act
+    const create = store.createDeployment(record);
+
+    // Assess
+    await expect(create).rejects.toMatchObject({ name: 'ValidationException' });
   });
 
   it('updates only the patched fields plus updatedAt, in one conditional write, and strips the keys', async () => {
