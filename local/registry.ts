@@ -20,7 +20,7 @@ import { verify } from '../functions/verify/verify.js';
 import { verifyRollback } from '../functions/verify-rollback/verify-rollback.js';
 import { type AslState, allStates } from '../statemachine/extract-asl.js';
 
-type Core = (input: unknown, ports: Ports) => Promise<unknown>;
+export type Core = (input: unknown, ports: Ports) => Promise<unknown>;
 
 /** The same cores the Lambda handlers wrap, by Task state name. */
 export const CORES: Record<TaskStateName, Core> = {
@@ -60,9 +60,10 @@ export type LocalHandler = (input: unknown) => Promise<unknown>;
 export const localHandlers = (
   ports: Ports,
   callbacks: CallbackBroker,
+  cores: Record<TaskStateName, Core> = CORES,
 ): Record<TaskStateName, LocalHandler> => {
   const handlers = {} as Record<TaskStateName, LocalHandler>;
-  for (const [name, core] of Object.entries(CORES) as [TaskStateName, Core][]) {
+  for (const [name, core] of Object.entries(cores) as [TaskStateName, Core][]) {
     handlers[name] = CALLBACK_STATES.includes(name)
       ? async (input) => {
           const payload = (input as { Payload?: { token?: unknown } }).Payload;

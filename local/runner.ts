@@ -3,9 +3,16 @@ import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-s
 import { DomainError } from '../functions/shared/errors.js';
 import type { Ports } from '../functions/shared/ports/index.js';
 import type { WorkflowControl } from '../functions/shared/ports/workflow-control.js';
-import type { DeploymentRequest } from '../functions/shared/workflow.js';
+import type { DeploymentRequest, TaskStateName } from '../functions/shared/workflow.js';
 import { type AslState, taskStateNames } from '../statemachine/extract-asl.js';
-import { assertEveryTaskHandled, type CallbackBroker, type LocalHandler, localHandlers } from './registry.js';
+import {
+  assertEveryTaskHandled,
+  type CallbackBroker,
+  CORES,
+  type Core,
+  type LocalHandler,
+  localHandlers,
+} from './registry.js';
 
 /** One entry of the interpreter's event log (StateEntered, StateFailed, ExecutionSucceeded, …). */
 export type EventLog =
@@ -66,8 +73,8 @@ export class LocalWorkflow implements WorkflowControl, CallbackBroker {
   }
 
   /** Wires the cores; ports.workflow must be this runner. Refuses a definition with an unhandled Task. */
-  bind(ports: Ports): this {
-    const handlers = localHandlers(ports, this);
+  bind(ports: Ports, cores: Record<TaskStateName, Core> = CORES): this {
+    const handlers = localHandlers(ports, this, cores);
     assertEveryTaskHandled(this.asl, handlers);
     this.handlers = handlers;
     return this;

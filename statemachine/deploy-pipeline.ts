@@ -116,7 +116,8 @@ export class DeployPipeline extends Construct {
     const failed = new Fail(this, 'Failed', {
       stateName: 'Failed',
       error: 'DeploymentFailed',
-      cause: 'The deployment failed and automatic rollback is disabled; a human must decide',
+      cause:
+        'The deployment did not complete and was not rolled back (rollback disabled, or its report failed); see the deployment record',
     });
     const rollbackFailed = new Fail(this, 'RollbackFailed', {
       stateName: 'RollbackFailed',
@@ -124,7 +125,10 @@ export class DeployPipeline extends Construct {
       cause: 'The rollback failed; the environment needs a human (the lock is kept)',
     });
 
+    // A report that failed leaves no outcome: that must end as Failed, never as a runtime error or Deployed.
+    // Written as Not(IsPresent) because aws-local-stepfunctions 3.0.0 never matches `IsPresent: false`.
     const routeOutcome = new Choice(this, 'RouteOutcome', { stateName: 'RouteOutcome' })
+      .when(Condition.not(Condition.isPresent('$.outcome')), failed)
       .when(Condition.stringEquals('$.outcome', 'deployed'), deployed)
       .when(Condition.stringEquals('$.outcome', 'blocked'), blocked)
       .when(Condition.stringEquals('$.outcome', 'held'), held)
@@ -133,8 +137,15 @@ export class DeployPipeline extends Construct {
     const releaseLock = task('ReleaseLock', undefined).next(routeOutcome);
 
     // Rollback branch.
-    const escalate = task('EscalateRollbackFailure', undefined).next(rollbackFailed);
-    const reportFailure = task('ReportFailure', '$.outcome').next(releaseLock);
+    const escalate = task('EscalateRollbackFailure', undefined);
+    escalate.next(rollbackFailed);
+    // Even when telling people fails, the execution ends where it should: escalation still fails loudly,
+    // and every other report still releases the lock (the record and the execution say what happened).
+    escalate.addCatch(rollbackFailed, { errors: [Errors.ALL], resultPath: '$.reportError' });
+    const onReportError = { errors: [Errors.ALL], resultPath: '$.reportError' };
+    const reportFailure = task('ReportFailure', '$.outcome');
+    reportFailure.next(releaseLock);
+    reportFailure.addCatch(releaseLock, onReportError);
     const verifyRollback = task('VerifyRollback', undefined);
     verifyRollback.addCatch(escalate, { errors: [Errors.ALL], resultPath: '$.rollbackError' });
     const rollback = task('Rollback', undefined);
@@ -146,10 +157,17 @@ export class DeployPipeline extends Construct {
     const onDeployError = { errors: [Errors.ALL], resultPath: '$.error' };
 
     // Before anything changes.
-    const reportBlocked = task('ReportBlocked', '$.outcome').next(releaseLock);
-    const reportHeld = task('ReportHeld', '$.outcome').next(releaseLock);
+    const reportBlocked = task('ReportBlocked', '$.outcome');
+    reportBlocked.next(releaseLock);
+    reportBlocked.addCatch(releaseLock, onReportError);
+    const reportHeld = task('ReportHeld', '$.outcome');
+    reportHeld.next(releaseLock);
+    reportHeld.addCatch(releaseLock, onReportError);
 
-    const finalize = task('Finalize', '$.outcome').next(releaseLock);
+    // A healthy release is not rolled back because its success report failed: the execution ends Failed.
+    const finalize = task('Finalize', '$.outcome');
+    finalize.next(releaseLock);
+    finalize.addCatch(releaseLock, onReportError);
 
     const reportStatus = task('ReportStatus', '$.monitor');
     reportStatus.addCatch(rollbackEnabled, onDeployError);
@@ -200,6 +218,7 @@ export class DeployPipeline extends Construct {
     checkGates.next(gatesPassed);
 
     const acquireLock = task('AcquireLock', '$.lock');
+    acquireLock.addCatch(reportBlocked, { errors: [Errors.ALL], resultPath: '$.error' });
     const waitForLock = new Wait(this, 'WaitForLock', {
       stateName: 'WaitForLock',
       time: WaitTime.duration(Duration.seconds(props.lockRetrySeconds ?? 30)),

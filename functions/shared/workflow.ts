@@ -81,6 +81,7 @@ export const DeploymentStateSchema = DeploymentRequestSchema.extend({
   monitor: MonitorStateSchema.optional(),
   error: CaughtErrorSchema.optional(),
   rollbackError: CaughtErrorSchema.optional(),
+  reportError: CaughtErrorSchema.optional(),
   outcome: z.enum(Outcomes).optional(),
 }).loose();
 export type DeploymentState = z.infer<typeof DeploymentStateSchema>;

@@ -3,6 +3,8 @@ import { submitApprovalDecision } from '../../functions/approval-page/approval-p
 import { sweepMonitors } from '../../functions/monitor-sweep/monitor-sweep.js';
 import type { Ports } from '../../functions/shared/ports/index.js';
 import { startDeployment } from '../../functions/shared/start-deployment.js';
+import type { TaskStateName } from '../../functions/shared/workflow.js';
+import { CORES } from '../../local/registry.js';
 import { type LocalExecution, LocalWorkflow } from '../../local/runner.js';
 import { CONFIG } from '../fixtures/config.js';
 import { fakePorts } from '../fixtures/ports.js';
@@ -15,12 +17,21 @@ export const loadAsl = () =>
 
 export type ApprovalScript = 'approve' | 'hold' | 'expire' | 'none';
 
-export const createHarness = (options: { config?: string; approval?: ApprovalScript } = {}) => {
+export const createHarness = (
+  options: {
+    config?: string;
+    approval?: ApprovalScript /** this Task state's core throws */;
+    failAt?: TaskStateName;
+  } = {},
+) => {
   const fakes = fakePorts(options.config ?? CONFIG);
   const { clock, tracker, store } = fakes;
   const workflow = new LocalWorkflow(loadAsl(), { retryIntervalMs: 0, lockRetryMs: 5 });
   const ports: Ports = { ...fakes.ports, workflow };
-  workflow.bind(ports);
+  const injected = async () => {
+    throw new Error(`failure injected at ${options.failAt}`);
+  };
+  workflow.bind(ports, options.failAt ? { ...CORES, [options.failAt]: injected } : CORES);
   tracker.add({
     id: 't1',
     name: 'User Notifications',
