@@ -1,6 +1,7 @@
 import { NotFoundError } from '../../functions/shared/errors.js';
 import { type Clock, systemClock } from '../../functions/shared/ports/clock.js';
 import type {
+  ApprovalDecisionUpdate,
   ApprovalRecord,
   AuditEntry,
   DeploymentRecord,
@@ -175,15 +176,7 @@ export class SqliteDeploymentStore implements DeploymentStore {
     );
   }
 
-  async decideApproval(
-    approvalId: string,
-    decision: {
-      status: 'approved' | 'held' | 'expired';
-      decidedBy: string;
-      decidedAt: string;
-      comment?: string;
-    },
-  ): Promise<boolean> {
+  async decideApproval(approvalId: string, decision: ApprovalDecisionUpdate): Promise<boolean> {
     const fields = {
       status: decision.status,
       decidedBy: decision.decidedBy,

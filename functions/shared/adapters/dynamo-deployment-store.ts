@@ -11,6 +11,7 @@ import {
 import { NotFoundError, TransientDependencyError } from '../errors.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 import type {
+  ApprovalDecisionUpdate,
   ApprovalRecord,
   AuditEntry,
   DeploymentRecord,
@@ -309,15 +310,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
     return newest ? this.getApproval(String(newest.approvalId)) : undefined;
   }
 
-  async decideApproval(
-    approvalId: string,
-    decision: {
-      status: 'approved' | 'held' | 'expired';
-      decidedBy: string;
-      decidedAt: string;
-      comment?: string;
-    },
-  ): Promise<boolean> {
+  async decideApproval(approvalId: string, decision: ApprovalDecisionUpdate): Promise<boolean> {
     const withComment = decision.comment !== undefined;
     try {
       // One conditional write: of two racing decisions exactly one sees `pending`.

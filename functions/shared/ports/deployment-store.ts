@@ -126,6 +126,14 @@ export interface ApprovalRecord {
   comment?: string;
 }
 
+/** What a decision writes onto a pending approval. */
+export interface ApprovalDecisionUpdate {
+  status: 'approved' | 'held' | 'expired';
+  decidedBy: string;
+  decidedAt: string;
+  comment?: string;
+}
+
 export interface AuditEntry {
   at: string;
   deploymentId: string;
@@ -156,15 +164,7 @@ export interface DeploymentStore {
   getApproval(approvalId: string): Promise<ApprovalRecord | undefined>;
   findApprovalByDeployment(deploymentId: string): Promise<ApprovalRecord | undefined>;
   /** Sets the decision only while the approval is still pending; returns false when it was not. */
-  decideApproval(
-    approvalId: string,
-    decision: {
-      status: 'approved' | 'held' | 'expired';
-      decidedBy: string;
-      decidedAt: string;
-      comment?: string;
-    },
-  ): Promise<boolean>;
+  decideApproval(approvalId: string, decision: ApprovalDecisionUpdate): Promise<boolean>;
 
   /** The task token of the deployment's current bake interval, so an alarm can fail it at once. */
   setMonitorToken(deploymentId: string, token: string | undefined): Promise<void>;
