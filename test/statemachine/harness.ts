@@ -6,7 +6,7 @@ import { startDeployment } from '../../functions/shared/start-deployment.js';
 import type { TaskStateName } from '../../functions/shared/workflow.js';
 import { CORES } from '../../local/registry.js';
 import { type LocalExecution, LocalWorkflow } from '../../local/runner.js';
-import { CONFIG } from '../fixtures/config.js';
+import { CONFIG, RELEASE_FIELDS } from '../fixtures/config.js';
 import { fakePorts } from '../fixtures/ports.js';
 
 export const ASL_PATH = new URL('../../statemachine/deploy-pipeline.asl.json', import.meta.url);
@@ -35,12 +35,7 @@ export const createHarness = (
   tracker.add({
     id: 't1',
     name: 'User Notifications',
-    customFields: {
-      PR: '42',
-      Repository: 'acme/notifications',
-      'Security Review': 'Approved',
-      QA: 'Approved',
-    },
+    customFields: RELEASE_FIELDS,
   });
   const approval = options.approval ?? 'approve';
 

@@ -1,5 +1,5 @@
 import { TransientDependencyError } from '../../functions/shared/errors.js';
-import { CONFIG } from '../fixtures/config.js';
+import { CONFIG, RELEASE_FIELDS } from '../fixtures/config.js';
 import { createHarness } from './harness.js';
 
 describe('deployment workflow paths (synthesized definition, local runner)', () => {
@@ -39,12 +39,7 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     h.tracker.add({
       id: 't1',
       name: 'User Notifications',
-      customFields: {
-        PR: '42',
-        Repository: 'acme/notifications',
-        'Security Review': 'Approved',
-        QA: 'Pending',
-      },
+      customFields: { ...RELEASE_FIELDS, QA: 'Pending' },
     });
     h.sourceControl.status = { state: 'pending', checks: [] };
 
@@ -277,12 +272,7 @@ describe('deployment lock', () => {
     h.tracker.add({
       id: 't2',
       name: 'Dark mode',
-      customFields: {
-        PR: '42',
-        Repository: 'acme/notifications',
-        'Security Review': 'Approved',
-        QA: 'Approved',
-      },
+      customFields: RELEASE_FIELDS,
     });
 
     // Act

@@ -1,5 +1,6 @@
 import { checkGates } from '../../../functions/check-gates/check-gates.js';
 import { NotFoundError } from '../../../functions/shared/errors.js';
+import { RELEASE_FIELDS } from '../../fixtures/config.js';
 import { fakePorts } from '../../fixtures/ports.js';
 import { aDeployment } from '../../fixtures/records.js';
 
@@ -11,7 +12,7 @@ const STATE = {
   trigger: 'cli',
   requestedAt: '2026-11-28T10:00:00.000Z',
 };
-const FIELDS = { PR: '42', Repository: 'acme/notifications', 'Security Review': 'Approved', QA: 'Approved' };
+const FIELDS = RELEASE_FIELDS;
 
 const setup = async (config?: string) => {
   const f = fakePorts(config);
