@@ -11,7 +11,7 @@ export const executeStep = async (
   input: unknown,
   ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'steps' | 'clock'>,
 ): Promise<{ next: number; done: boolean }> => {
-  const { state, service } = contextFor(input, ports);
+  const { state, service, settings } = contextFor(input, ports);
   const index = state.progress?.next ?? 0;
   const step = service.steps[index];
   if (!step) return { next: index, done: true };
@@ -20,6 +20,7 @@ export const executeStep = async (
   if (record.steps.find((s) => s.index === index)?.status === 'succeeded') return advance;
 
   if (index === 0) {
+    if (settings.deployingStatus) await ports.tracker.setStatus(state.taskId, settings.deployingStatus);
     await ports.tracker.comment(state.taskId, `🚀 Deployment started... (${service.steps.length} steps)`);
   }
   const startedAt = ports.clock.now().toISOString();

@@ -20,7 +20,7 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     ]);
     expect(record.monitoring?.reports).toHaveLength(2);
     expect(record.approval).toMatchObject({ decision: 'approved', by: 'lead@example.com' });
-    expect((await h.tracker.getTask('t1')).status).toBe('Deployed');
+    expect(h.tracker.statusMoves).toEqual(['t1: Deploying', 't1: Deployed']);
     expect(comments[0]).toMatch(/^🚀 DevOps: Preparing deployment of User Notifications/);
     expect(comments.some((c) => c.startsWith('# Deployment Plan: User Notifications'))).toBe(true);
     expect(comments.some((c) => c.includes('PRODUCTION DEPLOY READY'))).toBe(true);
@@ -120,7 +120,7 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     const report = comments.at(-1) ?? '';
     expect(report).toMatch(/^❌ DEPLOYMENT FAILED\n\nFailed at: .+ step/);
     expect(report).toContain('Automatic rollback completed successfully.');
-    expect((await h.tracker.getTask('t1')).status).toBe('Deploy Failed');
+    expect(h.tracker.statusMoves).toEqual(['t1: Deploying', 't1: Deploy Failed']);
     expect(h.store.locks.get('notifications/production')?.owner).toBe('');
   });
 

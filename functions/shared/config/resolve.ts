@@ -12,6 +12,7 @@ export interface ServiceSettings {
   autoRollback: boolean;
   triggers: Triggers;
   inputStatus: string;
+  deployingStatus?: string;
   outputStatus: string;
   failureStatus?: string;
 }
@@ -45,7 +46,8 @@ export const settingsFor = (config: Config, service: Service): ServiceSettings =
     autoRollback: service.rollback.enabled ?? agent.auto_rollback_enabled,
     triggers: { ...agent.rollback_triggers, ...service.monitoring.triggers },
     inputStatus: service.tracker.input_status ?? agent.input_status,
+    deployingStatus: service.tracker.deploying_status ?? agent.deploying_status,
     outputStatus: service.tracker.output_status ?? agent.output_status,
-    failureStatus: agent.failure_status,
+    failureStatus: service.tracker.failure_status ?? agent.failure_status,
   };
 };

@@ -179,7 +179,9 @@ export const ServiceSchema = z.strictObject({
   tracker: z.strictObject({
     list_id: z.string().min(1),
     input_status: z.string().optional(),
+    deploying_status: z.string().optional(),
     output_status: z.string().optional(),
+    failure_status: z.string().optional(),
   }),
   links: z.record(z.string(), z.url()).default({}),
   gates: GatesSchema.default(GatesSchema.parse({})),
@@ -226,6 +228,9 @@ export const AgentSettingsSchema = z.strictObject({
   verification_timeout: duration('s').default(300),
   input_status: z.string().min(1).default('Ready to Deploy'),
   output_status: z.string().min(1).default('Deployed'),
+  /** the task status while the steps run and the service bakes (unchanged when unset) */
+  deploying_status: z.string().min(1).optional(),
+  /** the task status after a rollback or a failed rollback (unchanged when unset) */
   failure_status: z.string().min(1).optional(),
   bot_user_id: z.string().optional(),
 });
