@@ -31,7 +31,8 @@ export const escalateRollbackFailure = async (
     `Deployment failed at: ${failure.failedAt} (${failure.error})`,
     `Rollback error: ${rollbackError}`,
     '',
-    `${service.name}/${service.environment} may be running a mix of versions. The deployment lock is kept: no other deployment will start until someone restores the service and releases it.`,
+    `${service.name}/${service.environment} may be running a mix of versions.`,
+    'The deployment lock is kept: no deployment starts until someone restores the service and releases it.',
     '',
     `Deployment record: ${ports.artifacts.link(key)}`,
   ].join('\n');
