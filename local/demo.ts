@@ -7,7 +7,7 @@ import { loadConfigFile } from '../functions/shared/config/load.js';
 import { duration } from '../functions/shared/config/schema.js';
 import { ConfigError, errorMessage } from '../functions/shared/errors.js';
 import type { Logger } from '../functions/shared/ports/index.js';
-import { type LocalRuntime, startLocalRuntime } from './runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -119,12 +119,12 @@ export const runDemo = async (
     say(`🖥️  Console: ${rt.url}   (deployments, the task's comments, the outbox)`);
 
     const seen = new Set<string>();
-    rt.tracker.onChange((change) => {
+    embeddedTracker(rt).onChange((change) => {
       if (change.type === 'comment') say(`\n💬 ${change.text.split('\n').join('\n   ')}\n`);
       if (change.type === 'status') say(`📌 Task status → ${change.status}`);
     });
     const release = args.scenario === 'bad-release' ? 'v2-bad' : 'v2';
-    const task = await rt.tracker.createTask({
+    const task = await embeddedTracker(rt).createTask({
       name: 'User Notifications',
       listId: service.tracker.list_id,
       status: service.tracker.input_status ?? config.devops_agent.input_status,

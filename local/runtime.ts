@@ -6,6 +6,7 @@ import type { Config } from '../functions/shared/config/schema.js';
 import { errorMessage } from '../functions/shared/errors.js';
 import { type Clock, systemClock } from '../functions/shared/ports/clock.js';
 import type { Logger, Ports } from '../functions/shared/ports/index.js';
+import type { Tracker, TrackerTask } from '../functions/shared/ports/tracker.js';
 import { startDeployment } from '../functions/shared/start-deployment.js';
 import { CommandStepRunner } from './adapters/command-step-runner.js';
 import { FixtureSourceControl } from './adapters/fixture-source-control.js';
@@ -37,12 +38,17 @@ export interface LocalRuntimeOptions {
   onEvent?: (execution: LocalExecution, event: EventLog) => void;
   /** start the polling pickup and the bake sweep timers (off in tests that drive them by hand) */
   timers?: boolean;
+  /** a real tracker (ClickUp); without one the embedded tracker is used */
+  tracker?: Tracker;
 }
 
 export interface LocalRuntime {
   ports: Ports;
   workflow: LocalWorkflow;
-  tracker: LocalTracker;
+  /** the tracker the cores use: ClickUp when configured, else `embedded` */
+  tracker: Tracker;
+  /** the embedded tracker, when no real one is configured */
+  embedded?: LocalTracker;
   outbox: OutboxNotifier;
   store: SqliteDeploymentStore;
   url: string;
@@ -57,17 +63,33 @@ export interface LocalRuntime {
  * approval pages and console. Task status changes to the input status start a deployment, as the
  * ClickUp webhook does; the polling pickup and the bake sweep run on timers.
  */
+/** With a real tracker the console lists the tasks devops-agent has deployed, newest first. */
+const tasksOfDeployments = async (ports: Ports): Promise<TrackerTask[]> => {
+  const ids = [...new Set((await ports.store.listDeployments()).reverse().map((d) => d.taskId))].slice(0, 20);
+  const tasks = await Promise.allSettled(ids.map((id) => ports.tracker.getTask(id)));
+  return tasks.flatMap((t) => (t.status === 'fulfilled' ? [t.value] : []));
+};
+
+/** The embedded tracker of a runtime started without a real one (the demo, tests). */
+export const embeddedTracker = (runtime: LocalRuntime): LocalTracker => {
+  if (!runtime.embedded) throw new Error('this runtime uses a real tracker; there is no embedded one');
+  return runtime.embedded;
+};
+
 export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
   const dataDir = resolve(options.dataDir ?? '.devops-agent');
   mkdirSync(dataDir, { recursive: true });
   const db = openDatabase(join(dataDir, 'devops-agent.db'));
   const clock = options.clock ?? systemClock;
   const store = new SqliteDeploymentStore(db, clock);
-  const tracker = new LocalTracker(db, {
-    clock,
-    onListenerError: (error) =>
-      options.logger.error('a tracker listener failed', { error: errorMessage(error) }),
-  });
+  const embedded = options.tracker
+    ? undefined
+    : new LocalTracker(db, {
+        clock,
+        onListenerError: (error) =>
+          options.logger.error('a tracker listener failed', { error: errorMessage(error) }),
+      });
+  const tracker: Tracker = options.tracker ?? (embedded as LocalTracker);
   const outbox = new OutboxNotifier(db, (line) => options.logger.info(line), clock);
   const workflow = new LocalWorkflow(options.asl, {
     retryIntervalMs: options.retryIntervalMs,
@@ -100,7 +122,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   workflow.bind(ports);
 
   const sources: ConsoleSources = {
-    tasks: () => tracker.listAll(),
+    tasks: () => (embedded ? embedded.listAll() : tasksOfDeployments(ports)),
     comments: (taskId) => tracker.getComments(taskId),
     outbox: () => outbox.list(),
     executions: () => workflow.list(),
@@ -118,7 +140,9 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       (s.tracker.input_status ?? options.config.devops_agent.input_status).toLowerCase(),
     ),
   );
-  tracker.onChange((change) => {
+  // The embedded tracker tells us about status changes as ClickUp's webhook would; ClickUp itself calls
+  // the server's webhook route, and the polling pickup catches what a webhook missed.
+  embedded?.onChange((change) => {
     if (change.type !== 'status' || !inputStatuses.has(change.status.toLowerCase())) return;
     startDeployment({ taskId: change.taskId, trigger: 'status', requireInputStatus: true }, ports).catch(
       (error: unknown) =>
@@ -149,6 +173,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     ports,
     workflow,
     tracker,
+    ...(embedded ? { embedded } : {}),
     outbox,
     store,
     url: server.url,

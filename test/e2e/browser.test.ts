@@ -5,7 +5,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { startSampleApp } from '../../examples/demo/sample-app/server.js';
 import { parseConfig } from '../../functions/shared/config/load.js';
 import type { Logger } from '../../functions/shared/ports/index.js';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -80,7 +80,7 @@ const waitFor = async <T>(
 
   it('approves through the confirm page, refuses a second click, and the console shows the deployment', async () => {
     // Prepare
-    const task = await runtime.tracker.createTask({
+    const task = await embeddedTracker(runtime).createTask({
       name: 'User Notifications',
       listId: 'demo-list',
       status: 'Ready to Deploy',
