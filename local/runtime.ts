@@ -6,6 +6,7 @@ import type { Config } from '../functions/shared/config/schema.js';
 import { errorMessage } from '../functions/shared/errors.js';
 import { type Clock, systemClock } from '../functions/shared/ports/clock.js';
 import type { Logger, Ports } from '../functions/shared/ports/index.js';
+import type { SourceControl } from '../functions/shared/ports/source-control.js';
 import type { Tracker, TrackerTask } from '../functions/shared/ports/tracker.js';
 import { startDeployment } from '../functions/shared/start-deployment.js';
 import { CommandStepRunner } from './adapters/command-step-runner.js';
@@ -40,6 +41,8 @@ export interface LocalRuntimeOptions {
   timers?: boolean;
   /** a real tracker (ClickUp); without one the embedded tracker is used */
   tracker?: Tracker;
+  /** real source control (GitHub); without it the fixture file is read */
+  sourceControl?: SourceControl;
 }
 
 export interface LocalRuntime {
@@ -103,7 +106,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     store,
     notifier: outbox,
     artifacts: new LocalArtifactStore(join(dataDir, 'artifacts'), () => baseUrl),
-    sourceControl: new FixtureSourceControl(options.sourceControlFixture),
+    sourceControl: options.sourceControl ?? new FixtureSourceControl(options.sourceControlFixture),
     alarms: new LocalMonitor(
       (service, environment) =>
         options.config.services.find((s) => s.name === service && s.environment === environment)?.monitoring,

@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** What the local runtime reads from its environment: the only place it touches `process.env`. */
+export const LocalEnvSchema = z.object({
+  /** a ClickUp API token: with it the local runtime drives real ClickUp tasks instead of the embedded tracker */
+  CLICKUP_API_TOKEN: z.string().min(1).optional(),
+  CLICKUP_API_URL: z.url().optional(),
+  /** the webhook's signing secret; else read from the file `clickup setup` wrote */
+  CLICKUP_WEBHOOK_SECRET: z.string().min(1).optional(),
+  CLICKUP_WEBHOOK_SECRET_FILE: z.string().min(1).default('.devops-agent/clickup-webhook-secret'),
+  /** a GitHub token for the CI and PR gates; else the source-control fixture file is used */
+  GITHUB_TOKEN: z.string().min(1).optional(),
+  GITHUB_API_URL: z.url().optional(),
+});
+export type LocalEnv = z.infer<typeof LocalEnvSchema>;
+
+export const readLocalEnv = (source: Record<string, string | undefined> = process.env): LocalEnv => {
+  const parsed = LocalEnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(
+      `environment: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return parsed.data;
+};
+
+/** The webhook secret from the environment or the file written by `devops-agent clickup setup`. */
+export const webhookSecret = (env: LocalEnv): string | undefined => {
+  if (env.CLICKUP_WEBHOOK_SECRET) return env.CLICKUP_WEBHOOK_SECRET;
+  try {
+    return readFileSync(env.CLICKUP_WEBHOOK_SECRET_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+};
