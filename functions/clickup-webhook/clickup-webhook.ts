@@ -1,8 +1,32 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { parseCommand } from '../shared/commands.js';
+import { servicesForList, settingsFor } from '../shared/config/resolve.js';
 import { BadRequestError, SignatureInvalidError } from '../shared/errors.js';
 import type { Ports } from '../shared/ports/index.js';
 import { type StartResult, startDeployment } from '../shared/start-deployment.js';
+import { type CommandOutcome, isKnownList, runCommentCommand } from './comment-commands.js';
+
+const id = z.union([z.string(), z.number()]).transform(String);
+
+const UserSchema = z
+  .object({
+    id: id.optional(),
+    email: z.string().nullish(),
+    username: z.string().nullish(),
+  })
+  .loose();
+
+/** A comment inside a history item: `text_content` (plain) and `comment` (rich runs), see §1.5. */
+const CommentSchema = z
+  .object({
+    id: id.optional(),
+    text_content: z.string().nullish(),
+    comment_text: z.string().nullish(),
+    comment: z.union([z.array(z.unknown()), z.string()]).nullish(),
+    user: UserSchema.nullish(),
+  })
+  .loose();
 
 export const ClickUpWebhookSchema = z
   .object({
@@ -13,13 +37,13 @@ export const ClickUpWebhookSchema = z
       .array(
         z
           .object({
-            id: z.string().optional(),
-            field: z.string().optional(),
-            user: z
-              .object({ id: z.union([z.string(), z.number()]).transform(String) })
-              .loose()
-              .optional(),
+            id: id.optional(),
+            field: z.string().nullish(),
+            /** for task events: the List ID */
+            parent_id: id.nullish(),
+            user: UserSchema.nullish(),
             after: z.unknown().optional(),
+            comment: CommentSchema.nullish(),
           })
           .loose(),
       )
@@ -36,7 +60,12 @@ export interface WebhookRequest {
 
 export interface WebhookResponse {
   statusCode: 200 | 202 | 204;
-  body: { result: 'started' | 'ignored'; deploymentId?: string; reason?: string };
+  body: {
+    result: 'started' | 'accepted' | 'refused' | 'ignored';
+    deploymentId?: string;
+    action?: string;
+    reason?: string;
+  };
 }
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -45,7 +74,8 @@ const MAX_BODY_BYTES = 256 * 1024;
 export const verifySignature = (rawBody: string, signature: string | undefined, secret: string): void => {
   if (!signature) throw new SignatureInvalidError('missing X-Signature header');
   const expected = createHmac('sha256', secret).update(rawBody, 'utf8').digest();
-  const given = /^[0-9a-f]{64}$/i.test(signature) ? Buffer.from(signature, 'hex') : Buffer.alloc(0);
+  const trimmed = signature.trim();
+  const given = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.alloc(0);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
     throw new SignatureInvalidError('X-Signature does not match the body; check the webhook secret');
   }
@@ -58,19 +88,109 @@ const statusAfter = (after: unknown): string | undefined => {
   return undefined;
 };
 
+type WebhookPorts = Pick<Ports, 'config' | 'tracker' | 'store' | 'workflow' | 'clock' | 'logger'>;
+type WebhookEvent = z.infer<typeof ClickUpWebhookSchema>;
+
+const ignore = (reason: string, deploymentId?: string): WebhookResponse => ({
+  statusCode: 200,
+  body: { result: 'ignored', reason, ...(deploymentId ? { deploymentId } : {}) },
+});
+
+const isBot = (ports: WebhookPorts, userId: string | undefined) => {
+  const bot = ports.config.devops_agent.bot_user_id;
+  return bot !== undefined && userId !== undefined && userId === bot;
+};
+
+/** A task moved: start a deployment when it moved to its list's input status. */
+const onStatusUpdated = async (event: WebhookEvent, taskId: string, ports: WebhookPorts) => {
+  const item = event.history_items.find((h) => h.field === 'status') ?? event.history_items[0];
+  if (isBot(ports, item?.user?.id)) return ignore('status changed by devops-agent itself');
+  const listId = item?.parent_id ?? undefined;
+  const services = listId ? servicesForList(ports.config, listId) : ports.config.services;
+  if (services.length === 0) return ignore(`list ${listId} is not configured for any service`);
+  const newStatus = statusAfter(item?.after);
+  if (
+    newStatus !== undefined &&
+    !services.some(
+      (s) => settingsFor(ports.config, s).inputStatus.toLowerCase() === newStatus.trim().toLowerCase(),
+    )
+  )
+    return ignore(`status "${newStatus}" is not an input status`);
+  // The task is read again before starting: the status it is in now is what counts.
+  const result: StartResult = await startDeployment(
+    { taskId, trigger: 'status', requestedBy: item?.user?.id, requireInputStatus: true },
+    ports,
+  );
+  return result.started
+    ? ({ statusCode: 202, body: { result: 'started', deploymentId: result.deploymentId } } as const)
+    : ignore(result.reason, result.deploymentId);
+};
+
+const toResponse = (outcome: CommandOutcome): WebhookResponse => {
+  switch (outcome.result) {
+    case 'started':
+      return { statusCode: 202, body: outcome };
+    case 'accepted':
+      return { statusCode: 202, body: outcome };
+    default:
+      return { statusCode: 200, body: outcome };
+  }
+};
+
+/** A comment was posted: act on a `/deploy` command, ignore everything else. */
+const onCommentPosted = async (event: WebhookEvent, taskId: string, ports: WebhookPorts) => {
+  const item =
+    event.history_items.find((h) => h.field === 'comment' && h.comment) ??
+    event.history_items.find((h) => h.comment);
+  const comment = item?.comment;
+  if (!item || !comment) return ignore('no comment in the event');
+  const user = comment.user ?? item.user ?? undefined;
+  if (isBot(ports, user?.id ?? item.user?.id)) return ignore('comment by devops-agent itself');
+  const parsed = parseCommand({
+    text_content: comment.text_content ?? undefined,
+    comment_text: comment.comment_text ?? undefined,
+    comment: comment.comment ?? undefined,
+  });
+  if (!parsed) return ignore('not a /deploy command');
+  const listId = item.parent_id ?? undefined;
+  if (listId && !isKnownList(ports, listId))
+    return ignore(`list ${listId} is not configured for any service`);
+  const outcome = await runCommentCommand(
+    parsed,
+    {
+      taskId,
+      ...((comment.id ?? item.id) ? { commentId: String(comment.id ?? item.id) } : {}),
+      commenter: {
+        ...(user?.id ? { id: user.id } : {}),
+        ...(user?.email ? { email: user.email.toLowerCase() } : {}),
+        ...(user?.username ? { username: user.username } : {}),
+      },
+    },
+    ports,
+  );
+  return toResponse(outcome);
+};
+
 /**
- * Handles one ClickUp webhook delivery: verifies the signature, parses the body, and starts a deployment
- * when a task moved to the input status. Everything else is acknowledged and ignored (never 401/410,
- * which would make ClickUp suspend the webhook).
+ * Handles one ClickUp webhook delivery: verifies the signature over the raw body, parses it, and
+ * - `taskStatusUpdated` to a configured list's input status → starts a deployment (202);
+ * - `taskCommentPosted` with a `/deploy` command → acts on it (202), or answers a refusal on the task (200);
+ * - anything else → acknowledged and ignored (200).
+ * Bad or missing signature 403, malformed 400; never 401/410, which make ClickUp suspend the webhook.
+ * Nothing waits for the workflow: an execution is started and the answer goes back at once.
  */
 export const handleClickUpWebhook = async (
   request: WebhookRequest,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'workflow' | 'clock' | 'logger'>,
+  ports: WebhookPorts,
   secret: string | undefined,
 ): Promise<WebhookResponse> => {
   if (Buffer.byteLength(request.rawBody, 'utf8') > MAX_BODY_BYTES)
     throw new BadRequestError('body larger than 256 KiB');
-  if (secret) verifySignature(request.rawBody, request.headers['x-signature'], secret);
+  if (!secret)
+    throw new SignatureInvalidError(
+      'no webhook secret is configured, so no delivery can be verified; run `devops-agent clickup setup` or set the secret',
+    );
+  verifySignature(request.rawBody, request.headers['x-signature'], secret);
   let json: unknown;
   try {
     json = JSON.parse(request.rawBody);
@@ -84,35 +204,10 @@ export const handleClickUpWebhook = async (
     );
   }
   const event = parsed.data;
-  const ignore = (reason: string): WebhookResponse => ({
-    statusCode: 200,
-    body: { result: 'ignored', reason },
-  });
-  if (event.event !== 'taskStatusUpdated') return ignore(`event ${event.event} is not handled`);
+  if (event.event !== 'taskStatusUpdated' && event.event !== 'taskCommentPosted')
+    return ignore(`event ${event.event} is not handled`);
   if (!event.task_id) return ignore('no task_id');
-  const item = event.history_items.find((h) => h.field === 'status') ?? event.history_items[0];
-  const botUserId = ports.config.devops_agent.bot_user_id;
-  if (botUserId && item?.user?.id === botUserId) return ignore('status changed by devops-agent itself');
-  const newStatus = statusAfter(item?.after);
-  const inputStatus = ports.config.devops_agent.input_status;
-  if (newStatus !== undefined && newStatus.toLowerCase() !== inputStatus.toLowerCase()) {
-    const configured = ports.config.services.some(
-      (s) => s.tracker.input_status?.toLowerCase() === newStatus.toLowerCase(),
-    );
-    if (!configured) return ignore(`status "${newStatus}" is not an input status`);
-  }
-  const result: StartResult = await startDeployment(
-    { taskId: event.task_id, trigger: 'status', requestedBy: item?.user?.id, requireInputStatus: true },
-    ports,
-  );
-  return result.started
-    ? { statusCode: 202, body: { result: 'started', deploymentId: result.deploymentId } }
-    : {
-        statusCode: 200,
-        body: {
-          result: 'ignored',
-          reason: result.reason,
-          ...(result.deploymentId ? { deploymentId: result.deploymentId } : {}),
-        },
-      };
+  return event.event === 'taskStatusUpdated'
+    ? onStatusUpdated(event, event.task_id, ports)
+    : onCommentPosted(event, event.task_id, ports);
 };

@@ -1,0 +1,274 @@
+import { submitApprovalDecision } from '../approval-page/approval-page.js';
+import type { Command, ParsedCommand } from '../shared/commands.js';
+import { servicesForList } from '../shared/config/resolve.js';
+import type { Service } from '../shared/config/schema.js';
+import {
+  ConflictError,
+  DomainError,
+  ErrorNames,
+  errorMessage,
+  TransientDependencyError,
+} from '../shared/errors.js';
+import { failMonitor } from '../shared/fail-monitor.js';
+import type { DeploymentRecord } from '../shared/ports/deployment-store.js';
+import type { Ports } from '../shared/ports/index.js';
+import { startDeployment } from '../shared/start-deployment.js';
+
+export type CommandPorts = Pick<Ports, 'config' | 'tracker' | 'store' | 'workflow' | 'clock' | 'logger'>;
+
+/** Who wrote the comment, as ClickUp says (the id is what authorises; the rest is for people). */
+export interface Commenter {
+  id?: string;
+  email?: string;
+  username?: string;
+}
+
+export interface CommentContext {
+  taskId: string;
+  commentId?: string;
+  commenter: Commenter;
+}
+
+export type CommandOutcome =
+  | { result: 'started'; deploymentId: string }
+  | { result: 'accepted'; action: 'approve' | 'hold' | 'rollback'; deploymentId: string }
+  | { result: 'refused'; reason: string; deploymentId?: string }
+  | { result: 'ignored'; reason: string; deploymentId?: string };
+
+const FINISHED: DeploymentRecord['status'][] = [
+  'deployed',
+  'blocked',
+  'held',
+  'rolled-back',
+  'rollback-failed',
+];
+
+/** A command was understood but is not allowed or not possible now: answered on the task, audited. */
+class Refusal extends DomainError {
+  constructor(
+    message: string,
+    readonly deploymentId?: string,
+  ) {
+    super(message);
+  }
+}
+
+const who = (c: Commenter): string => c.email ?? c.username ?? (c.id ? `ClickUp user ${c.id}` : 'someone');
+
+const newestFirst = (records: DeploymentRecord[]) =>
+  [...records].sort(
+    (a, b) => b.createdAt.localeCompare(a.createdAt) || b.deploymentId.localeCompare(a.deploymentId),
+  );
+
+const serviceOf = (ports: CommandPorts, record: DeploymentRecord): Service | undefined =>
+  ports.config.services.find((s) => s.name === record.service && s.environment === record.environment);
+
+/** The configured approver (by ClickUp user id) of the deployment's service, as the approval stores them. */
+const approverFor = (
+  ports: CommandPorts,
+  record: DeploymentRecord,
+  commenter: Commenter,
+): string | undefined => {
+  if (!commenter.id) return undefined;
+  const approver = serviceOf(ports, record)?.approvers.find((a) => a.clickup_user_id === commenter.id);
+  return approver ? (approver.email?.toLowerCase() ?? approver.clickup_user_id) : undefined;
+};
+
+const commentTag = (ctx: CommentContext) => (ctx.commentId ? `comment ${ctx.commentId}` : undefined);
+
+/** A retried delivery of a comment already acted on (the audit names the comment). */
+const alreadyHandled = async (ports: CommandPorts, deploymentId: string, ctx: CommentContext) => {
+  const tag = commentTag(ctx);
+  if (!tag) return false;
+  const entries = await ports.store.listAudit(deploymentId);
+  return entries.some((e) => e.channel === 'comment' && e.detail?.includes(tag));
+};
+
+const audit = (
+  ports: CommandPorts,
+  deploymentId: string,
+  action: string,
+  ctx: CommentContext,
+  detail: string,
+) =>
+  ports.store.appendAudit({
+    at: ports.clock.now().toISOString(),
+    deploymentId,
+    action,
+    actor: who(ctx.commenter),
+    channel: 'comment',
+    detail: [detail, commentTag(ctx)].filter(Boolean).join('; '),
+  });
+
+/** Answers on the task; a failed answer is logged, never fails the delivery (ClickUp would resend it). */
+const reply = async (ports: CommandPorts, taskId: string, text: string) => {
+  try {
+    await ports.tracker.comment(taskId, text);
+  } catch (error) {
+    ports.logger.warn('could not answer a /deploy command on the task', {
+      taskId,
+      error: errorMessage(error),
+    });
+  }
+};
+
+const runningDeployment = async (ports: CommandPorts, taskId: string) =>
+  newestFirst(await ports.store.listDeployments({ taskId })).find((d) => !FINISHED.includes(d.status));
+
+const startNow = async (ctx: CommentContext, ports: CommandPorts): Promise<CommandOutcome> => {
+  const result = await startDeployment(
+    {
+      taskId: ctx.taskId,
+      trigger: 'comment',
+      requestedBy: ctx.commenter.email ?? ctx.commenter.id,
+      requireInputStatus: false,
+    },
+    ports,
+  );
+  if (result.started) {
+    await audit(ports, result.deploymentId, 'deploy-requested', ctx, 'started by /deploy');
+    return { result: 'started', deploymentId: result.deploymentId };
+  }
+  // The same execution name already exists: a duplicated delivery racing the first one.
+  if (result.reason === 'already started' && result.deploymentId)
+    return { result: 'ignored', reason: 'duplicate delivery', deploymentId: result.deploymentId };
+  if (result.deploymentId && (await alreadyHandled(ports, result.deploymentId, ctx)))
+    return { result: 'ignored', reason: 'duplicate delivery', deploymentId: result.deploymentId };
+  throw new Refusal(`Not started: ${result.reason}.`, result.deploymentId);
+};
+
+const decide = async (
+  command: Extract<Command, { kind: 'approve' | 'hold' }>,
+  ctx: CommentContext,
+  ports: CommandPorts,
+): Promise<CommandOutcome> => {
+  const running = await runningDeployment(ports, ctx.taskId);
+  const approval = running && (await ports.store.findApprovalByDeployment(running.deploymentId));
+  if (!running || !approval || approval.status !== 'pending') {
+    if (running && approval && (await alreadyHandled(ports, running.deploymentId, ctx)))
+      return { result: 'ignored', reason: 'duplicate delivery', deploymentId: running.deploymentId };
+    throw new Refusal(
+      `Nothing to ${command.kind}: no deployment of this task is waiting for approval.`,
+      running?.deploymentId,
+    );
+  }
+  const approver = approverFor(ports, running, ctx.commenter);
+  if (!approver) {
+    throw new Refusal(
+      `${who(ctx.commenter)} is not a configured approver of ${running.service}/${running.environment}; nothing changed.`,
+      running.deploymentId,
+    );
+  }
+  const comment = command.kind === 'hold' ? command.reason : command.comment;
+  try {
+    await submitApprovalDecision(
+      approval.approvalId,
+      { decision: command.kind, approver, ...(comment ? { comment } : {}) },
+      { channel: 'comment', ...(ctx.commentId ? { userAgent: `ClickUp comment ${ctx.commentId}` } : {}) },
+      ports,
+    );
+  } catch (error) {
+    const current = await ports.store.getApproval(approval.approvalId);
+    const wanted = command.kind === 'approve' ? 'approved' : 'held';
+    // A duplicated delivery lost the race to its twin: the decision it carries is already recorded.
+    if (error instanceof ConflictError && current?.status === wanted && current.decidedBy === approver)
+      return { result: 'ignored', reason: 'duplicate delivery', deploymentId: running.deploymentId };
+    if (error instanceof DomainError && !(error instanceof TransientDependencyError))
+      throw new Refusal(`Not recorded: ${error.message}`, running.deploymentId);
+    throw error;
+  }
+  return { result: 'accepted', action: command.kind, deploymentId: running.deploymentId };
+};
+
+const rollback = async (
+  command: Extract<Command, { kind: 'rollback' }>,
+  ctx: CommentContext,
+  ports: CommandPorts,
+): Promise<CommandOutcome> => {
+  const [latest] = newestFirst(await ports.store.listDeployments({ taskId: command.taskId }));
+  if (!latest) throw new Refusal(`Task ${command.taskId} has no deployment to roll back.`);
+  const approver = approverFor(ports, latest, ctx.commenter);
+  if (!approver) {
+    throw new Refusal(
+      `${who(ctx.commenter)} is not a configured approver of ${latest.service}/${latest.environment}; only approvers may roll back. Nothing changed.`,
+      latest.deploymentId,
+    );
+  }
+  if (latest.status === 'monitoring') {
+    const reason = `rollback requested by ${approver} in a ClickUp comment on task ${ctx.taskId}${command.reason ? `: ${command.reason}` : ''}`;
+    const failed = await failMonitor(latest.deploymentId, reason, ports, ErrorNames.rollbackRequested);
+    if (failed) {
+      await audit(ports, latest.deploymentId, 'rollback-requested', ctx, reason);
+      return { result: 'accepted', action: 'rollback', deploymentId: latest.deploymentId };
+    }
+    if (await alreadyHandled(ports, latest.deploymentId, ctx))
+      return { result: 'ignored', reason: 'duplicate delivery', deploymentId: latest.deploymentId };
+    throw new Refusal(
+      `${latest.deploymentId} is between two bake intervals right now; send \`/deploy rollback ${command.taskId}\` again in a moment.`,
+      latest.deploymentId,
+    );
+  }
+  if (await alreadyHandled(ports, latest.deploymentId, ctx))
+    return { result: 'ignored', reason: 'duplicate delivery', deploymentId: latest.deploymentId };
+  if (FINISHED.includes(latest.status)) {
+    throw new Refusal(
+      `${latest.deploymentId} is already ${latest.status}. Manual rollback of a finished deployment is not available yet (it comes with the operations work); follow the rollback procedure of its plan.`,
+      latest.deploymentId,
+    );
+  }
+  throw new Refusal(
+    `${latest.deploymentId} is ${latest.status}, not baking; \`/deploy rollback\` interrupts a deployment during its bake. A failing step or check rolls back by itself.`,
+    latest.deploymentId,
+  );
+};
+
+/** A malformed `/deploy …`: answered with the usage, audited against the task. */
+const refuse = async (
+  ctx: CommentContext,
+  ports: CommandPorts,
+  reason: string,
+  deploymentId: string | undefined,
+  answer: string,
+): Promise<CommandOutcome> => {
+  await audit(ports, deploymentId ?? `task:${ctx.taskId}`, 'command-refused', ctx, reason);
+  await reply(ports, ctx.taskId, answer);
+  return { result: 'refused', reason, ...(deploymentId ? { deploymentId } : {}) };
+};
+
+/**
+ * Acts on one `/deploy` comment. Deciding and rolling back are for the service's configured approvers
+ * (matched by ClickUp user id); refusals are answered on the task and written to the audit log.
+ */
+export const runCommentCommand = async (
+  parsed: ParsedCommand,
+  ctx: CommentContext,
+  ports: CommandPorts,
+): Promise<CommandOutcome> => {
+  if (!parsed.ok) {
+    const running = await runningDeployment(ports, ctx.taskId);
+    return refuse(ctx, ports, parsed.error, running?.deploymentId, `⚠️ ${parsed.error}.\n${parsed.usage}`);
+  }
+  const { command } = parsed;
+  try {
+    switch (command.kind) {
+      case 'deploy':
+        return await startNow(ctx, ports);
+      case 'approve':
+      case 'hold':
+        return await decide(command, ctx, ports);
+      case 'rollback':
+        return await rollback(command, ctx, ports);
+    }
+  } catch (error) {
+    if (error instanceof Refusal)
+      return refuse(ctx, ports, error.message, error.deploymentId, `⚠️ ${error.message}`);
+    // Bad input or state (an unknown task, a list configured twice): answer it; resending would not help.
+    if (error instanceof DomainError && !(error instanceof TransientDependencyError))
+      return refuse(ctx, ports, error.message, undefined, `⚠️ Not done: ${error.message}`);
+    throw error;
+  }
+};
+
+/** Whether the list a webhook names is one the configuration deploys (unknown lists are ignored). */
+export const isKnownList = (ports: Pick<Ports, 'config'>, listId: string) =>
+  servicesForList(ports.config, listId).length > 0;
