@@ -144,8 +144,14 @@ const onCommentPosted = async (event: WebhookEvent, taskId: string, ports: Webho
     event.history_items.find((h) => h.comment);
   const comment = item?.comment;
   if (!item || !comment) return ignore('no comment in the event');
-  const user = comment.user ?? item.user ?? undefined;
-  if (isBot(ports, user?.id ?? item.user?.id)) return ignore('comment by devops-agent itself');
+  // The comment's own user usually has no email; the history item's user has it.
+  const user = {
+    id: comment.user?.id ?? item.user?.id,
+    email: comment.user?.email ?? item.user?.email,
+    username: comment.user?.username ?? item.user?.username,
+  };
+  if (isBot(ports, user.id) || isBot(ports, item.user?.id ?? undefined))
+    return ignore('comment by devops-agent itself');
   const parsed = parseCommand({
     text_content: comment.text_content ?? undefined,
     comment_text: comment.comment_text ?? undefined,
@@ -161,9 +167,9 @@ const onCommentPosted = async (event: WebhookEvent, taskId: string, ports: Webho
       taskId,
       ...((comment.id ?? item.id) ? { commentId: String(comment.id ?? item.id) } : {}),
       commenter: {
-        ...(user?.id ? { id: user.id } : {}),
-        ...(user?.email ? { email: user.email.toLowerCase() } : {}),
-        ...(user?.username ? { username: user.username } : {}),
+        ...(user.id ? { id: user.id } : {}),
+        ...(user.email ? { email: user.email.toLowerCase() } : {}),
+        ...(user.username ? { username: user.username } : {}),
       },
     },
     ports,
