@@ -116,6 +116,11 @@ const runningDeployment = async (ports: CommandPorts, taskId: string) =>
   newestFirst(await ports.store.listDeployments({ taskId })).find((d) => !FINISHED.includes(d.status));
 
 const startNow = async (ctx: CommentContext, ports: CommandPorts): Promise<CommandOutcome> => {
+  // A retried delivery of a `/deploy` that already started a (maybe finished) deployment starts no other.
+  for (const previous of await ports.store.listDeployments({ taskId: ctx.taskId })) {
+    if (await alreadyHandled(ports, previous.deploymentId, ctx))
+      return { result: 'ignored', reason: 'duplicate delivery', deploymentId: previous.deploymentId };
+  }
   const result = await startDeployment(
     {
       taskId: ctx.taskId,
