@@ -191,7 +191,12 @@ export class LocalWorkflow implements WorkflowControl, CallbackBroker {
   async abortAll(): Promise<void> {
     const running = this.list().filter((e) => e.status === 'RUNNING');
     for (const execution of running) execution.abort();
+    // settle every waiting callback: the interpreter clears a Task's timeout timer only when the Task's
+    // promise settles, and a dropped promise would keep the process alive until that timeout (days)
+    const waiting = [...this.waiters.values()];
     this.waiters.clear();
+    for (const waiter of waiting)
+      waiter.reject(new TaskNotWaitingError('the local runtime is shutting down'));
     await Promise.all(running.map((e) => e.done));
   }
 

@@ -1,6 +1,20 @@
 import { ClickUpTracker } from '../../../functions/shared/adapters/clickup-tracker.js';
 import { NotFoundError, TransientDependencyError } from '../../../functions/shared/errors.js';
 
+/** A clock that never waits: it records each wait and moves its time on. */
+const instant = (start = new Date(0)) => {
+  let now = start.getTime();
+  const waits: number[] = [];
+  return {
+    waits,
+    now: () => new Date(now),
+    sleep: async (ms: number) => {
+      waits.push(ms);
+      now += ms;
+    },
+  };
+};
+
 type Call = { url: string; method: string; headers: Record<string, string>; body?: unknown };
 
 /** A recorded-contract stand-in for ClickUp: answers by method and path, records every request. */
@@ -144,25 +158,72 @@ describe('ClickUpTracker', () => {
     ]);
   });
 
-  it('turns 429 and 5xx into TransientDependencyError, 404 into NotFoundError', async () => {
+  it('turns 429 and 5xx that outlast the attempts into TransientDependencyError, 404 into NotFoundError', async () => {
     // Prepare
     const clickup = fakeClickUp({
       'GET /v2/task/limited': () =>
         json({ err: 'Rate limit reached' }, 429, { 'x-ratelimit-reset': '1764321060' }),
       'GET /v2/task/broken': () => new Response('bad gateway', { status: 502 }),
     });
-    const tracker = new ClickUpTracker({ token: 'pk_1_ABC', fetch: clickup.fetch });
+    // the reset time has passed: each 429 is retried at once until the attempts run out
+    const clock = instant(new Date(1764321060_000));
+    const tracker = new ClickUpTracker({ token: 'pk_1_ABC', fetch: clickup.fetch, clock });
 
     // Act
-    const limited = tracker.getTask('limited');
-    const broken = tracker.getTask('broken');
-    const missing = tracker.getTask('missing');
+    const limited = await tracker.getTask('limited').catch((e: unknown) => e);
+    const broken = await tracker.getTask('broken').catch((e: unknown) => e);
+    const missing = await tracker.getTask('missing').catch((e: unknown) => e);
 
     // Assess
-    await expect(limited).rejects.toBeInstanceOf(TransientDependencyError);
-    await expect(limited).rejects.toThrow(/429: Rate limit reached; rate limited until 1764321060/);
-    await expect(broken).rejects.toBeInstanceOf(TransientDependencyError);
-    await expect(missing).rejects.toBeInstanceOf(NotFoundError);
+    expect(limited).toBeInstanceOf(TransientDependencyError);
+    expect(String(limited)).toMatch(
+      /429: Rate limit reached; rate limited until 1764321060; gave up after 4 attempts/,
+    );
+    expect(broken).toBeInstanceOf(TransientDependencyError);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect(clickup.calls.filter((c) => c.url.endsWith('/broken'))).toHaveLength(4);
+    expect(clickup.calls.filter((c) => c.url.endsWith('/missing'))).toHaveLength(1);
+  });
+
+  it('waits until X-RateLimit-Reset after a 429 and then succeeds', async () => {
+    // Prepare
+    let calls = 0;
+    const clickup = fakeClickUp({
+      'GET /v2/task/86abc': () =>
+        calls++ === 0
+          ? json({ err: 'Rate limit reached' }, 429, { 'x-ratelimit-reset': '1764321060' })
+          : json(TASK),
+    });
+    const clock = instant(new Date(1764321057_500));
+    const tracker = new ClickUpTracker({ token: 'pk_1_ABC', fetch: clickup.fetch, clock });
+
+    // Act
+    const task = await tracker.getTask('86abc');
+
+    // Assess
+    expect(task.id).toBe('86abc');
+    expect(clock.waits).toEqual([2500]);
+  });
+
+  it('backs off exponentially on 5xx and fails at once when the reset is too far away', async () => {
+    // Prepare
+    let calls = 0;
+    const clickup = fakeClickUp({
+      'GET /v2/task/86abc': () => (calls++ < 2 ? new Response('', { status: 503 }) : json(TASK)),
+      'GET /v2/task/later': () =>
+        json({ err: 'Rate limit reached' }, 429, { 'x-ratelimit-reset': '1764400000' }),
+    });
+    const clock = instant(new Date(1764321000_000));
+    const tracker = new ClickUpTracker({ token: 'pk_1_ABC', fetch: clickup.fetch, clock, backoffMs: 100 });
+
+    // Act
+    await tracker.getTask('86abc');
+    const later = await tracker.getTask('later').catch((e: unknown) => e);
+
+    // Assess
+    expect(clock.waits).toEqual([100, 200]);
+    expect(later).toBeInstanceOf(TransientDependencyError);
+    expect(clickup.calls.filter((c) => c.url.endsWith('/later'))).toHaveLength(1);
   });
 
   it('turns a network failure into TransientDependencyError and a 401 into a named client error', async () => {
@@ -175,16 +236,42 @@ describe('ClickUpTracker', () => {
     });
 
     // Act
-    const network = new ClickUpTracker({ token: 'pk_1_ABC', fetch: offline }).getTask('86abc');
-    const denied = new ClickUpTracker({ token: 'pk_1_ABC', fetch: unauthorized.fetch }).getTask('86abc');
+    const network = await new ClickUpTracker({ token: 'pk_1_ABC', fetch: offline, clock: instant() })
+      .getTask('86abc')
+      .catch((e: unknown) => e);
+    const denied = await new ClickUpTracker({ token: 'pk_1_ABC', fetch: unauthorized.fetch })
+      .getTask('86abc')
+      .catch((e: unknown) => e);
 
     // Assess
-    await expect(network).rejects.toBeInstanceOf(TransientDependencyError);
-    await expect(denied).rejects.toMatchObject({
+    expect(network).toBeInstanceOf(TransientDependencyError);
+    expect(denied).toMatchObject({
       name: 'ClickUpRequestError',
       status: 401,
       code: 'OAUTH_025',
       message: 'ClickUp GET /v2/task/86abc answered 401: Token invalid (OAUTH_025)',
     });
+    expect(unauthorized.calls).toHaveLength(1);
+  });
+
+  it('sets a drop-down custom field by option name, sending the option id', async () => {
+    // Prepare
+    const clickup = fakeClickUp({
+      'GET /v2/task/86abc': () => json(TASK),
+      'POST /v2/task/86abc/field/f2': () => json({}),
+    });
+    const tracker = new ClickUpTracker({ token: 'pk_1_ABC', fetch: clickup.fetch });
+
+    // Act
+    await tracker.setCustomField('86abc', 'Security Review', 'approved');
+    const unknown = await tracker
+      .setCustomField('86abc', 'Security Review', 'Maybe')
+      .catch((e: unknown) => e);
+
+    // Assess
+    expect(clickup.calls.find((c) => c.method === 'POST')?.body).toEqual({ value: 'o2' });
+    expect(String(unknown)).toMatch(
+      /"Maybe" is not an option of the drop-down "Security Review" \(options: Pending, Approved\)/,
+    );
   });
 });
