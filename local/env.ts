@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { parseWebhookSecrets } from '../functions/shared/webhook-secrets.js';
 
 /** What the local runtime reads from its environment: the only place it touches `process.env`. */
 export const LocalEnvSchema = z.object({
@@ -25,12 +26,14 @@ export const readLocalEnv = (source: Record<string, string | undefined> = proces
   return parsed.data;
 };
 
-/** The webhook secret from the environment or the file written by `devops-agent clickup setup`. */
-export const webhookSecret = (env: LocalEnv): string | undefined => {
-  if (env.CLICKUP_WEBHOOK_SECRET) return env.CLICKUP_WEBHOOK_SECRET;
+/** The webhook secrets from the environment or the file written by `devops-agent clickup setup`. */
+export const webhookSecret = (env: LocalEnv): string[] => {
+  if (env.CLICKUP_WEBHOOK_SECRET) return parseWebhookSecrets(env.CLICKUP_WEBHOOK_SECRET);
+  let stored: string;
   try {
-    return readFileSync(env.CLICKUP_WEBHOOK_SECRET_FILE, 'utf8').trim() || undefined;
+    stored = readFileSync(env.CLICKUP_WEBHOOK_SECRET_FILE, 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
+  return parseWebhookSecrets(stored);
 };

@@ -30,7 +30,7 @@ export interface LocalRuntimeOptions {
   baseDir?: string;
   sourceControlFixture: string;
   port?: number;
-  webhookSecret?: string;
+  webhookSecret?: string | readonly string[];
   logger: Logger;
   clock?: Clock;
   /** delay of the definition's retries (ms); the demo keeps them short */

@@ -33,7 +33,7 @@ export const serve = async (options: ServeOptions): Promise<LocalRuntime & { mod
       })
     : undefined;
   const secret = webhookSecret(env);
-  if (tracker && !secret) {
+  if (tracker && secret.length === 0) {
     throw new Error(
       'CLICKUP_API_TOKEN is set but there is no webhook secret: run `devops-agent clickup setup` or set CLICKUP_WEBHOOK_SECRET',
     );
@@ -57,7 +57,7 @@ export const serve = async (options: ServeOptions): Promise<LocalRuntime & { mod
     port: options.port,
     logger: options.logger,
     ...(tracker ? { tracker } : {}),
-    ...(secret ? { webhookSecret: secret } : {}),
+    ...(secret.length > 0 ? { webhookSecret: secret } : {}),
   });
   return { ...runtime, mode: tracker ? 'ClickUp' : 'embedded tracker' };
 };

@@ -27,7 +27,8 @@ export interface ConsoleSources {
 export interface LocalServerOptions {
   ports: Ports;
   sources: ConsoleSources;
-  webhookSecret?: string;
+  /** every secret a delivery may be signed with (one per webhook) */
+  webhookSecret?: string | readonly string[];
   host?: string;
   port?: number;
 }

@@ -70,13 +70,25 @@ export interface WebhookResponse {
 
 const MAX_BODY_BYTES = 256 * 1024;
 
-/** ClickUp signs the raw body with the webhook secret: hex HMAC-SHA256 in X-Signature. */
-export const verifySignature = (rawBody: string, signature: string | undefined, secret: string): void => {
+/**
+ * ClickUp signs the raw body with the webhook's secret: hex HMAC-SHA256 in X-Signature. Each configured
+ * list has its own webhook and secret, so a delivery is genuine when it matches any of them; every secret
+ * is compared in constant time.
+ */
+export const verifySignature = (
+  rawBody: string,
+  signature: string | undefined,
+  secrets: string | readonly string[],
+): void => {
   if (!signature) throw new SignatureInvalidError('missing X-Signature header');
-  const expected = createHmac('sha256', secret).update(rawBody, 'utf8').digest();
   const trimmed = signature.trim();
   const given = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.alloc(0);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+  let matched = false;
+  for (const secret of typeof secrets === 'string' ? [secrets] : secrets) {
+    const expected = createHmac('sha256', secret).update(rawBody, 'utf8').digest();
+    if (given.length === expected.length && timingSafeEqual(given, expected)) matched = true;
+  }
+  if (!matched) {
     throw new SignatureInvalidError('X-Signature does not match the body; check the webhook secret');
   }
 };
@@ -188,11 +200,11 @@ const onCommentPosted = async (event: WebhookEvent, taskId: string, ports: Webho
 export const handleClickUpWebhook = async (
   request: WebhookRequest,
   ports: WebhookPorts,
-  secret: string | undefined,
+  secret: string | readonly string[] | undefined,
 ): Promise<WebhookResponse> => {
   if (Buffer.byteLength(request.rawBody, 'utf8') > MAX_BODY_BYTES)
     throw new BadRequestError('body larger than 256 KiB');
-  if (!secret)
+  if (!secret || secret.length === 0)
     throw new SignatureInvalidError(
       'no webhook secret is configured, so no delivery can be verified; run `devops-agent clickup setup` or set the secret',
     );

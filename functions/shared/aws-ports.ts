@@ -15,6 +15,7 @@ import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
 import type { Logger, Ports } from './ports/index.js';
 import { logger } from './powertools.js';
+import { parseWebhookSecrets } from './webhook-secrets.js';
 
 /** A port was used by a function the stack gave no resource for (a wiring bug, not bad input). */
 export class NotConfiguredError extends DomainError {}
@@ -140,6 +141,9 @@ export const awsPorts = (): Ports => {
   return cached;
 };
 
-/** The ClickUp webhook secret; on AWS every delivery is verified, so a missing secret is a wiring error. */
-export const webhookSecret = async (env: Env = parseEnv()): Promise<string> =>
-  readSecret(required(env, 'WEBHOOK_SECRET_ARN'));
+/**
+ * The ClickUp webhook secrets (one per list's webhook, as `clickup setup` stores them); on AWS every
+ * delivery is verified, so a missing secret is a wiring error.
+ */
+export const webhookSecret = async (env: Env = parseEnv()): Promise<string[]> =>
+  parseWebhookSecrets(await readSecret(required(env, 'WEBHOOK_SECRET_ARN')));
