@@ -1,10 +1,10 @@
-import { createHmac } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import type { Logger } from '../../../functions/shared/ports/index.js';
 import { startLocalRuntime } from '../../../local/runtime.js';
+import { commentEventBody, signBody, statusEventBody } from '../../fixtures/fake-clickup.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
 export const SECRET = 'whsec-integration';
@@ -26,8 +26,9 @@ services:
       - { name: Say hello, kind: command, run: [node, -e, "0"] }
 `;
 
-export const sign = (body: string, secret = SECRET) =>
-  createHmac('sha256', secret).update(body).digest('hex');
+export const sign = (body: string, secret = SECRET) => signBody(body, secret);
+
+const WEBHOOK_ID = '3f0c2a9e-1111-4c2b-9d7e-5a6b7c8d9e0f';
 
 /** A `taskStatusUpdated` delivery shaped after §1.4 of the API notes. */
 export const statusEvent = (
@@ -35,24 +36,14 @@ export const statusEvent = (
   status: string,
   options: { userId?: number; listId?: string; itemId?: string } = {},
 ) =>
-  JSON.stringify({
-    event: 'taskStatusUpdated',
-    webhook_id: '3f0c2a9e-1111-4c2b-9d7e-5a6b7c8d9e0f',
-    task_id: taskId,
-    history_items: [
-      {
-        id: options.itemId ?? '4719000000000000001',
-        type: 1,
-        date: '1764320000123',
-        field: 'status',
-        parent_id: options.listId ?? 'L1',
-        data: { status_type: 'custom' },
-        source: null,
-        user: { id: options.userId ?? 4242, username: 'Dana', email: 'dana@example.com' },
-        before: { status: 'in review', color: '#d3d3d3', orderindex: 2, type: 'custom' },
-        after: { status, color: '#6bc950', orderindex: 3, type: 'custom' },
-      },
-    ],
+  statusEventBody({
+    webhookId: WEBHOOK_ID,
+    taskId,
+    listId: options.listId ?? 'L1',
+    itemId: options.itemId ?? '4719000000000000001',
+    user: { id: options.userId ?? 4242, username: 'Dana', email: 'dana@example.com' },
+    before: 'in review',
+    after: status,
   });
 
 /** A `taskCommentPosted` delivery shaped after §1.5 of the API notes. */
@@ -61,40 +52,19 @@ export const commentEvent = (
   text: string,
   options: { userId?: number; email?: string; commentId?: string } = {},
 ) => {
-  const userId = options.userId ?? APPROVER_ID;
   const commentId = options.commentId ?? '90150087654321';
-  return JSON.stringify({
-    event: 'taskCommentPosted',
-    webhook_id: '3f0c2a9e-1111-4c2b-9d7e-5a6b7c8d9e0f',
-    task_id: taskId,
-    history_items: [
-      {
-        id: `47190000${commentId}`,
-        type: 1,
-        date: '1764320999000',
-        field: 'comment',
-        parent_id: 'L1',
-        data: {},
-        source: null,
-        user: { id: userId, username: 'Alice', email: options.email ?? 'lead@example.com' },
-        before: null,
-        after: commentId,
-        comment: {
-          id: commentId,
-          date: '1764320999000',
-          parent: taskId,
-          type: 1,
-          comment: [
-            { text, attributes: {} },
-            { text: '\n', attributes: { 'block-id': 'block-0a1b2c3d' } },
-          ],
-          text_content: `${text}\n`,
-          user: { id: userId, username: 'Alice' },
-          reactions: [],
-          threaded_replies: 0,
-        },
-      },
-    ],
+  return commentEventBody({
+    webhookId: WEBHOOK_ID,
+    taskId,
+    listId: 'L1',
+    itemId: `47190000${commentId}`,
+    commentId,
+    user: {
+      id: options.userId ?? APPROVER_ID,
+      username: 'Alice',
+      email: options.email ?? 'lead@example.com',
+    },
+    text,
   });
 };
 
