@@ -55,7 +55,8 @@ export interface LocalRuntime {
   outbox: OutboxNotifier;
   store: SqliteDeploymentStore;
   url: string;
-  poll(): Promise<void>;
+  /** one polling pickup pass: the deployments it started, and the tasks it could not start */
+  poll(): Promise<{ started: string[]; errors: string[] }>;
   sweep(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -156,15 +157,13 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     );
   });
 
-  const poll = async () => {
-    await pollTasks(ports);
-  };
+  const poll = () => pollTasks(ports);
   const sweep = async () => {
     await sweepMonitors(ports);
   };
   const timers: NodeJS.Timeout[] = [];
   if (options.timers ?? true) {
-    const guard = (name: string, fn: () => Promise<void>) => () => {
+    const guard = (name: string, fn: () => Promise<unknown>) => () => {
       fn().catch((error: unknown) => options.logger.error(`${name} failed`, { error: errorMessage(error) }));
     };
     const checkEvery = Math.min(...options.config.services.map((s) => s.monitoring.check_interval));

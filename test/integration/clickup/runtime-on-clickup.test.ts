@@ -1,0 +1,138 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClickUpClient } from '../../../functions/shared/adapters/clickup-client.js';
+import { ClickUpTracker } from '../../../functions/shared/adapters/clickup-tracker.js';
+import { parseConfig } from '../../../functions/shared/config/load.js';
+import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime.js';
+import { type FakeClickUp, type FakeUser, startFakeClickUp } from '../../fixtures/fake-clickup.js';
+import { loadAsl, quiet, ROOT } from '../webhook/helpers.js';
+
+const DANA: FakeUser = { id: 4242, username: 'Dana', email: 'dana@example.com' };
+const LEAD: FakeUser = { id: 5150, username: 'Alice', email: 'lead@example.com' };
+
+/** The team's statuses as ClickUp keeps them (lower case); the config names them in title case. */
+const CONFIG = `
+devops_agent:
+  bot_user_id: "99"
+  input_status: Ready to Deploy
+  deploying_status: Deploying
+  output_status: Deployed
+  failure_status: Rolled Back
+  monitoring_period: 1s
+services:
+  - name: notifications
+    tracker: { list_id: "901" }
+    gates: { ci: false, pr_merged: false, sign_off: [], alarms_clear: false }
+    approvers: [{ email: lead@example.com, clickup_user_id: "5150" }]
+    steps:
+      - { name: Say hello, kind: command, run: [node, -e, "0"] }
+`;
+
+const until = async (what: string, check: () => boolean | Promise<boolean>, ms = 20_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('the local runtime driving tasks on (fake) ClickUp through its signed webhook', () => {
+  let clickup: FakeClickUp;
+  let runtime: LocalRuntime;
+
+  beforeEach(async () => {
+    clickup = await startFakeClickUp();
+    clickup.addList('901', 'Releases', ['to do', 'ready to deploy', 'deploying', 'deployed', 'rolled back']);
+    const client = new ClickUpClient({ token: clickup.token, baseUrl: clickup.url });
+    // the secret exists once the webhook does; the endpoint once the runtime listens
+    const webhook = await client.createWebhook(String(clickup.teamId), {
+      endpoint: 'http://127.0.0.1:1/pending',
+      events: ['taskStatusUpdated', 'taskCommentPosted'],
+      list_id: 901,
+    });
+    runtime = await startLocalRuntime({
+      config: parseConfig(CONFIG, 'clickup-test.yaml'),
+      asl: loadAsl(),
+      dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-clickup-')),
+      baseDir: ROOT,
+      sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
+      tracker: new ClickUpTracker({ token: clickup.token, baseUrl: clickup.url }),
+      webhookSecret: [webhook.secret ?? ''],
+      logger: quiet,
+      retryIntervalMs: 0,
+      lockRetryMs: 5,
+      timers: false,
+    });
+    await client.updateWebhook(webhook.id, {
+      endpoint: `${runtime.url}/webhooks/clickup`,
+      events: webhook.events,
+    });
+  });
+  afterEach(async () => {
+    await runtime.stop();
+    await clickup.stop();
+  });
+
+  it('deploys a task a person moved to Ready to Deploy, approved by a /deploy approve comment', async () => {
+    // Prepare
+    const task = clickup.addTask({ name: 'Release 2.4', listId: '901', status: 'to do' });
+    const id = String(task.id);
+
+    // Act
+    const [moved] = await clickup.moveTask(id, 'ready to deploy', DANA);
+    await until('the approval request', () =>
+      clickup.commentTexts(id).some((t) => t.includes('/deploy approve')),
+    );
+    const [approved] = await clickup.postComment(id, '/deploy approve looks good', LEAD);
+    await until('the bake', async () => clickup.statusOf(id) === 'deploying');
+    await until('Deployed', async () => {
+      await runtime.sweep();
+      return clickup.statusOf(id) === 'deployed';
+    });
+
+    // Assess
+    expect(moved?.status).toBe(202);
+    expect(approved?.status).toBe(202);
+    expect(runtime.workflow.list().map((e) => [e.name, e.status])).toEqual([[`${id}-1`, 'SUCCEEDED']]);
+    // the agent's own moves came back as deliveries too, and were acknowledged without a new deployment
+    const own = clickup.deliveries.filter((d) => d.body.includes('"id":99'));
+    expect(own.length).toBeGreaterThanOrEqual(2);
+    expect(own.every((d) => d.status === 200)).toBe(true);
+    const texts = clickup.commentTexts(id);
+    expect(texts[0]).toMatch(/^🚀 DevOps: Preparing deployment of notifications/);
+    expect(texts.some((t) => t.includes('PRODUCTION DEPLOY READY'))).toBe(true);
+    expect(texts.at(-1)).toMatch(/^✅ DEPLOYED TO PRODUCTION/);
+  });
+
+  it('starts nothing for a move to another status or on another list', async () => {
+    // Prepare
+    clickup.addList('902', 'Elsewhere', ['to do', 'ready to deploy']);
+    const other = clickup.addTask({ name: 'Other list', listId: '902', status: 'to do' });
+    const task = clickup.addTask({ name: 'Release 2.5', listId: '901', status: 'to do' });
+
+    // Act
+    const [review] = await clickup.moveTask(String(task.id), 'deployed', DANA);
+    const elsewhere = await clickup.moveTask(String(other.id), 'ready to deploy', DANA);
+
+    // Assess
+    expect(review?.status).toBe(200);
+    expect(elsewhere).toEqual([]); // the webhook is filtered to list 901, so ClickUp sends nothing
+    expect(runtime.workflow.list()).toEqual([]);
+  });
+
+  it('picks up a task whose delivery was lost on the next polling pass, once', async () => {
+    // Prepare: the task reached the input status while the webhook was down
+    const task = clickup.addTask({ name: 'Release 2.6', listId: '901', status: 'ready to deploy' });
+
+    // Act
+    const first = await runtime.poll();
+    const second = await runtime.poll();
+    await clickup.moveTask(String(task.id), 'ready to deploy', DANA);
+
+    // Assess
+    expect(first.started).toEqual([`${task.id}-1`]);
+    expect(second.started).toEqual([]);
+    expect(runtime.workflow.list()).toHaveLength(1);
+  });
+});
