@@ -17,11 +17,13 @@ import {
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { type IGrantable, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
@@ -361,17 +363,38 @@ export class DevopsAgentStack extends Stack {
       },
       targets: [new LambdaFunction(alarmEvent.function, { retryAttempts: 4 })],
     });
-    new Rule(this, 'MonitorSweepSchedule', {
-      description: 'Bake sweep (safety net for alarm events) and approval expiry, every minute',
-      schedule: Schedule.rate(Duration.minutes(1)),
-      targets: [new LambdaFunction(sweep.function, { retryAttempts: 0 })],
+    // EventBridge Scheduler (not scheduled rules): the next run comes soon anyway, so no retries and a
+    // short event age keep a slow run from piling up behind itself
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
+      description: 'EventBridge Scheduler invokes the bake sweep and the polling pickup',
     });
-    new Rule(this, 'PollTasksSchedule', {
+    for (const fn of [sweep, poll]) {
+      const logicalId = this.getLogicalId(fn.function.node.defaultChild as CfnElement);
+      Validations.of(schedulerRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: `lambda:InvokeFunction on ${logicalId} and its versions, as CDK's scheduler LambdaInvoke grants it.`,
+      });
+    }
+    new Schedule(this, 'MonitorSweepSchedule', {
+      description: 'Bake sweep (safety net for alarm events) and approval expiry, every minute',
+      schedule: ScheduleExpression.rate(Duration.minutes(1)),
+      target: new LambdaInvoke(sweep.function, {
+        role: schedulerRole,
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
+    });
+    new Schedule(this, 'PollTasksSchedule', {
       description: 'Polling pickup of tasks in the input status (devops_agent.poll_interval)',
-      schedule: Schedule.rate(
+      schedule: ScheduleExpression.rate(
         Duration.minutes(Math.max(1, Math.ceil(this.config.devops_agent.poll_interval / 60))),
       ),
-      targets: [new LambdaFunction(poll.function, { retryAttempts: 0 })],
+      target: new LambdaInvoke(poll.function, {
+        role: schedulerRole,
+        retryAttempts: 0,
+        maxEventAge: Duration.minutes(1),
+      }),
     });
   }
 

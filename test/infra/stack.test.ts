@@ -163,17 +163,27 @@ describe('DevopsAgentStack', () => {
     });
   });
 
-  it('runs the sweep every minute and the polling pickup at poll_interval', () => {
+  it('runs the sweep every minute and the polling pickup at poll_interval on EventBridge Scheduler', () => {
     // Prepare
-    const rules = Object.values(template.findResources('AWS::Events::Rule'))
-      .filter((r) => r.Properties.ScheduleExpression)
-      .map((r) => [r.Properties.ScheduleExpression, r.Properties.Targets[0].Arn['Fn::GetAtt'][0]]);
+    const rules = Object.values(template.findResources('AWS::Scheduler::Schedule')).map((r) => [
+      r.Properties.ScheduleExpression,
+      r.Properties.Target.Arn['Fn::GetAtt'][0],
+      r.Properties.Target.RetryPolicy,
+    ]);
 
     // Assess
     expect(rules).toEqual(
       expect.arrayContaining([
-        ['rate(1 minute)', expect.stringMatching(/^MonitorSweepFunction/)],
-        ['rate(5 minutes)', expect.stringMatching(/^PollTasksFunction/)],
+        [
+          'rate(1 minute)',
+          expect.stringMatching(/^MonitorSweepFunction/),
+          expect.objectContaining({ MaximumRetryAttempts: 0 }),
+        ],
+        [
+          'rate(5 minutes)',
+          expect.stringMatching(/^PollTasksFunction/),
+          expect.objectContaining({ MaximumRetryAttempts: 0 }),
+        ],
       ]),
     );
   });
