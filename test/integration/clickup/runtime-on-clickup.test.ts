@@ -12,14 +12,14 @@ const DANA: FakeUser = { id: 4242, username: 'Dana', email: 'dana@example.com' }
 const LEAD: FakeUser = { id: 5150, username: 'Alice', email: 'lead@example.com' };
 
 /** The team's statuses as ClickUp keeps them (lower case); the config names them in title case. */
-const CONFIG = `
+const configWithBake = (bake: string) => `
 devops_agent:
   bot_user_id: "99"
   input_status: Ready to Deploy
   deploying_status: Deploying
   output_status: Deployed
   failure_status: Rolled Back
-  monitoring_period: 1s
+  monitoring_period: ${bake}
 services:
   - name: notifications
     tracker: { list_id: "901" }
@@ -41,7 +41,7 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
   let clickup: FakeClickUp;
   let runtime: LocalRuntime;
 
-  beforeEach(async () => {
+  const start = async (bake = '1s') => {
     clickup = await startFakeClickUp();
     clickup.addList('901', 'Releases', ['to do', 'ready to deploy', 'deploying', 'deployed', 'rolled back']);
     const client = new ClickUpClient({ token: clickup.token, baseUrl: clickup.url });
@@ -52,7 +52,7 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
       list_id: 901,
     });
     runtime = await startLocalRuntime({
-      config: parseConfig(CONFIG, 'clickup-test.yaml'),
+      config: parseConfig(configWithBake(bake), 'clickup-test.yaml'),
       asl: loadAsl(),
       dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-clickup-')),
       baseDir: ROOT,
@@ -68,7 +68,7 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
       endpoint: `${runtime.url}/webhooks/clickup`,
       events: webhook.events,
     });
-  });
+  };
   afterEach(async () => {
     await runtime.stop();
     await clickup.stop();
@@ -76,6 +76,7 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
 
   it('deploys a task a person moved to Ready to Deploy, approved by a /deploy approve comment', async () => {
     // Prepare
+    await start();
     const task = clickup.addTask({ name: 'Release 2.4', listId: '901', status: 'to do' });
     const id = String(task.id);
 
@@ -107,6 +108,7 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
 
   it('starts nothing for a move to another status or on another list', async () => {
     // Prepare
+    await start();
     clickup.addList('902', 'Elsewhere', ['to do', 'ready to deploy']);
     const other = clickup.addTask({ name: 'Other list', listId: '902', status: 'to do' });
     const task = clickup.addTask({ name: 'Release 2.5', listId: '901', status: 'to do' });
@@ -123,6 +125,7 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
 
   it('picks up a task whose delivery was lost on the next polling pass, once', async () => {
     // Prepare: the task reached the input status while the webhook was down
+    await start();
     const task = clickup.addTask({ name: 'Release 2.6', listId: '901', status: 'ready to deploy' });
 
     // Act
@@ -134,5 +137,32 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
     expect(first.started).toEqual([`${task.id}-1`]);
     expect(second.started).toEqual([]);
     expect(runtime.workflow.list()).toHaveLength(1);
+  });
+
+  it('rolls back during the bake on a /deploy rollback comment by an approver and moves the task to Rolled Back', async () => {
+    // Prepare
+    await start('10m');
+    const task = clickup.addTask({ name: 'Release 2.7', listId: '901', status: 'to do' });
+    const id = String(task.id);
+    await clickup.moveTask(id, 'ready to deploy', DANA);
+    await until('the approval request', () =>
+      clickup.commentTexts(id).some((t) => t.includes('/deploy approve')),
+    );
+    await clickup.postComment(id, '/deploy approve', LEAD);
+    await until('the bake', () => clickup.commentTexts(id).some((t) => t.startsWith('📈 Monitoring')));
+
+    // Act
+    const [rollback] = await clickup.postComment(id, `/deploy rollback ${id} error rate climbing`, LEAD);
+    await until('Rolled Back', () => clickup.statusOf(id) === 'rolled back');
+
+    // Assess
+    expect(rollback?.status).toBe(202);
+    await until('the execution to end', () => runtime.workflow.list().every((e) => e.status !== 'RUNNING'));
+    expect(runtime.workflow.list().map((e) => [e.status, e.error])).toEqual([
+      ['FAILED', 'DeploymentRolledBack'],
+    ]);
+    const [record] = await runtime.store.listDeployments({ taskId: id });
+    expect(record?.status).toBe('rolled-back');
+    expect(clickup.commentTexts(id).join('\n')).toMatch(/rollback requested by lead@example.com/i);
   });
 });
