@@ -23,6 +23,7 @@ export const acknowledge = async (
     environment: state.environment,
     trigger: state.trigger,
     requestedBy: state.requestedBy,
+    ...(state.sourceEvent ? { sourceEvent: state.sourceEvent } : {}),
     status: 'queued',
     stage: 'Acknowledge',
     createdAt: now,

@@ -130,7 +130,13 @@ const onStatusUpdated = async (event: WebhookEvent, taskId: string, ports: Webho
     return ignore(`status "${newStatus}" is not an input status`);
   // The task is read again before starting: the status it is in now is what counts.
   const result: StartResult = await startDeployment(
-    { taskId, trigger: 'status', requestedBy: item?.user?.id, requireInputStatus: true },
+    {
+      taskId,
+      trigger: 'status',
+      requestedBy: item?.user?.id,
+      requireInputStatus: true,
+      ...(item?.id ? { sourceEvent: `clickup:${event.webhook_id ?? 'unknown'}:${item.id}` } : {}),
+    },
     ports,
   );
   return result.started

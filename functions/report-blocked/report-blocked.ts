@@ -14,12 +14,12 @@ export const reportBlocked = async (
     ? [
         `Could not prepare the deployment: ${state.error.Cause ?? state.error.Error} (${state.error.Error})`,
         '',
-        'Nothing was deployed. Fix the cause and move the task to the input status again.',
+        'Nothing was deployed. Fix the cause, then comment `/deploy` (or move the task again) to retry.',
       ]
     : [
         ...failedGates.map((g) => `✗ ${g.name}: ${g.evidence}${g.reason ? `\n  → ${g.reason}` : ''}`),
         '',
-        'Cannot deploy until all gates pass.',
+        'Cannot deploy until all gates pass. Then comment `/deploy` (or move the task again) to retry.',
       ];
   await ports.tracker.comment(
     state.taskId,

@@ -18,7 +18,13 @@ export interface StartRequest {
   requestedBy?: string;
   /** for status-driven triggers: start only while the task is in the input status */
   requireInputStatus: boolean;
+  /** the webhook delivery asking; one that already started a deployment starts nothing again */
+  sourceEvent?: string;
 }
+
+/** Ends that leave the task where it was (in the input status, unless a failure status is configured). */
+const ENDS_IN_PLACE: DeploymentRecord['status'][] = ['blocked', 'held'];
+const ENDS_IN_FAILURE_STATUS: DeploymentRecord['status'][] = ['rolled-back', 'rollback-failed'];
 
 export type StartResult =
   | { started: true; deploymentId: string }
@@ -61,6 +67,32 @@ export const startDeployment = async (
       deploymentId: running.deploymentId,
       reason: `deployment ${running.deploymentId} is already running for this task`,
     };
+  if (request.sourceEvent) {
+    const handled = previous.find((d) => d.sourceEvent === request.sourceEvent);
+    if (handled)
+      return {
+        started: false,
+        deploymentId: handled.deploymentId,
+        reason: `this delivery already started ${handled.deploymentId}`,
+      };
+  }
+  // A blocked or held deployment leaves the task in the input status: a poll must not start it again every
+  // interval (a fresh comment storm each time). A person retries by moving the task again or `/deploy`.
+  const latest = previous.reduce<DeploymentRecord | undefined>(
+    (last, d) => (!last || d.createdAt > last.createdAt ? d : last),
+    undefined,
+  );
+  const stayedInPlace =
+    latest &&
+    (ENDS_IN_PLACE.includes(latest.status) ||
+      (!settings.failureStatus && ENDS_IN_FAILURE_STATUS.includes(latest.status)));
+  if (request.trigger === 'poll' && latest && stayedInPlace) {
+    return {
+      started: false,
+      deploymentId: latest.deploymentId,
+      reason: `deployment ${latest.deploymentId} ended ${latest.status} with the task left in "${task.status}"; move the task again or comment /deploy to retry`,
+    };
+  }
   const attempt = previous.length + 1;
   const deploymentRequest: DeploymentRequest = DeploymentRequestSchema.parse({
     deploymentId: `${task.id}-${attempt}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80),
@@ -70,6 +102,7 @@ export const startDeployment = async (
     trigger: request.trigger,
     requestedBy: request.requestedBy,
     requestedAt: ports.clock.now().toISOString(),
+    ...(request.sourceEvent ? { sourceEvent: request.sourceEvent } : {}),
   });
   const result = await ports.workflow.start(deploymentRequest);
   ports.logger.info(result.started ? 'deployment started' : 'deployment already started', {

@@ -46,6 +46,8 @@ export const DeploymentRequestSchema = z.object({
   trigger: z.enum(TRIGGERS),
   requestedBy: z.string().optional(),
   requestedAt: z.iso.datetime(),
+  /** the delivery that asked (`clickup:<webhook id>:<history item id>`): a late duplicate starts nothing */
+  sourceEvent: z.string().min(1).max(200).optional(),
 });
 export type DeploymentRequest = z.infer<typeof DeploymentRequestSchema>;
 

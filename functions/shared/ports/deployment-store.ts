@@ -76,6 +76,8 @@ export interface DeploymentRecord {
   environment: string;
   trigger: string;
   requestedBy?: string;
+  /** the webhook delivery that started it, when one did */
+  sourceEvent?: string;
   status: DeploymentStatus;
   /** the workflow state the deployment is in or last passed */
   stage: string;

@@ -5,14 +5,14 @@ import { ClickUpClient } from '../../../functions/shared/adapters/clickup-client
 import { ClickUpTracker } from '../../../functions/shared/adapters/clickup-tracker.js';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime.js';
-import { type FakeClickUp, type FakeUser, startFakeClickUp } from '../../fixtures/fake-clickup.js';
+import { type FakeClickUp, type FakeUser, signBody, startFakeClickUp } from '../../fixtures/fake-clickup.js';
 import { loadAsl, quiet, ROOT } from '../webhook/helpers.js';
 
 const DANA: FakeUser = { id: 4242, username: 'Dana', email: 'dana@example.com' };
 const LEAD: FakeUser = { id: 5150, username: 'Alice', email: 'lead@example.com' };
 
 /** The team's statuses as ClickUp keeps them (lower case); the config names them in title case. */
-const configWithBake = (bake: string) => `
+const configWithBake = (bake: string, signOff = '[]') => `
 devops_agent:
   bot_user_id: "99"
   input_status: Ready to Deploy
@@ -23,7 +23,7 @@ devops_agent:
 services:
   - name: notifications
     tracker: { list_id: "901" }
-    gates: { ci: false, pr_merged: false, sign_off: [], alarms_clear: false }
+    gates: { ci: false, pr_merged: false, sign_off: ${signOff}, alarms_clear: false }
     approvers: [{ email: lead@example.com, clickup_user_id: "5150" }]
     steps:
       - { name: Say hello, kind: command, run: [node, -e, "0"] }
@@ -40,8 +40,9 @@ const until = async (what: string, check: () => boolean | Promise<boolean>, ms =
 describe('the local runtime driving tasks on (fake) ClickUp through its signed webhook', () => {
   let clickup: FakeClickUp;
   let runtime: LocalRuntime;
+  let secret: string;
 
-  const start = async (bake = '1s') => {
+  const start = async (bake = '1s', signOff = '[]') => {
     clickup = await startFakeClickUp();
     clickup.addList('901', 'Releases', ['to do', 'ready to deploy', 'deploying', 'deployed', 'rolled back']);
     const client = new ClickUpClient({ token: clickup.token, baseUrl: clickup.url });
@@ -51,14 +52,15 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
       events: ['taskStatusUpdated', 'taskCommentPosted'],
       list_id: 901,
     });
+    secret = webhook.secret ?? '';
     runtime = await startLocalRuntime({
-      config: parseConfig(configWithBake(bake), 'clickup-test.yaml'),
+      config: parseConfig(configWithBake(bake, signOff), 'clickup-test.yaml'),
       asl: loadAsl(),
       dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-clickup-')),
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
       tracker: new ClickUpTracker({ token: clickup.token, baseUrl: clickup.url }),
-      webhookSecret: [webhook.secret ?? ''],
+      webhookSecret: [secret],
       logger: quiet,
       retryIntervalMs: 0,
       lockRetryMs: 5,
@@ -164,5 +166,37 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
     const [record] = await runtime.store.listDeployments({ taskId: id });
     expect(record?.status).toBe('rolled-back');
     expect(clickup.commentTexts(id).join('\n')).toMatch(/rollback requested by lead@example.com/i);
+  });
+
+  it('starts a blocked task again only when a person moves it again, not on a late duplicate or a poll', async () => {
+    // Prepare: QA has not signed off, so the first deployment is blocked and the task stays in place
+    await start('1s', '[QA]');
+    const task = clickup.addTask({ name: 'Release 2.8', listId: '901', status: 'to do' });
+    const id = String(task.id);
+    const [first] = await clickup.moveTask(id, 'ready to deploy', DANA);
+    await until('the block', () =>
+      clickup.commentTexts(id).some((t) => t.startsWith('⚠️ DEPLOYMENT BLOCKED')),
+    );
+    await runtime.workflow.idle();
+
+    // Act
+    const duplicate = await fetch(first?.endpoint ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': signBody(first?.body ?? '', secret) },
+      body: first?.body,
+    });
+    const polled = await runtime.poll();
+    await clickup.moveTask(id, 'to do', DANA);
+    const [again] = await clickup.moveTask(id, 'ready to deploy', DANA);
+
+    // Assess
+    expect(duplicate.status).toBe(200);
+    expect(await duplicate.json()).toMatchObject({
+      result: 'ignored',
+      reason: `this delivery already started ${id}-1`,
+    });
+    expect(polled).toEqual({ started: [], errors: [] });
+    expect(again?.status).toBe(202);
+    expect(runtime.workflow.list().map((e) => e.name)).toEqual([`${id}-1`, `${id}-2`]);
   });
 });
