@@ -9,7 +9,10 @@ const fakeGitHub = (routes: Record<string, () => Response>) => {
     const headers = new Headers(init?.headers);
     calls.push({ method, url: url.pathname, auth: headers.get('authorization') ?? undefined });
     const route = routes[`${method} ${url.pathname}`];
-    return route ? route() : json({ message: 'Not Found' }, 404);
+    const response = route ? route() : json({ message: 'Not Found' }, 404);
+    // a constructed Response has no url; Octokit's paginator reads it
+    Object.defineProperty(response, 'url', { value: url.href });
+    return response;
   }) as typeof globalThis.fetch;
   return { fetch, calls };
 };
@@ -41,7 +44,7 @@ describe('GitHubSourceControl', () => {
   it('reads a merged pull request with its merge commit', async () => {
     // Prepare
     const gh = fakeGitHub({ 'GET /repos/acme/notifications/pulls/42': () => json(PULL) });
-    const source = new GitHubSourceControl({ token: async () => 'ghp_test', fetch: gh.fetch });
+    const source = new GitHubSourceControl({ token: async () => 'ghp_test', fetch: gh.fetch, waitUnitMs: 1 });
 
     // Act
     const pr = await source.getPullRequest('acme/notifications', 42);
@@ -72,7 +75,7 @@ describe('GitHubSourceControl', () => {
         state: 'success',
       }),
     });
-    const source = new GitHubSourceControl({ token: 't', fetch: gh.fetch });
+    const source = new GitHubSourceControl({ token: 't', fetch: gh.fetch, waitUnitMs: 1 });
 
     // Act
     const status = await source.getCommitStatus('acme/notifications', SHA);
@@ -97,14 +100,16 @@ describe('GitHubSourceControl', () => {
     });
 
     // Act
-    const none = await new GitHubSourceControl({ token: 't', fetch: empty.fetch }).getCommitStatus(
-      'acme/notifications',
-      SHA,
-    );
-    const bad = await new GitHubSourceControl({ token: 't', fetch: failing.fetch }).getCommitStatus(
-      'acme/notifications',
-      SHA,
-    );
+    const none = await new GitHubSourceControl({
+      token: 't',
+      fetch: empty.fetch,
+      waitUnitMs: 1,
+    }).getCommitStatus('acme/notifications', SHA);
+    const bad = await new GitHubSourceControl({
+      token: 't',
+      fetch: failing.fetch,
+      waitUnitMs: 1,
+    }).getCommitStatus('acme/notifications', SHA);
 
     // Assess
     expect(none).toEqual({ state: 'pending', checks: [] });
@@ -121,33 +126,72 @@ describe('GitHubSourceControl', () => {
       new GitHubSourceControl({
         token: 't',
         fetch: fakeGitHub({ 'GET /repos/acme/notifications/pulls/42': response }).fetch,
+        waitUnitMs: 1,
       });
 
     // Act
-    const missing = source(() => json({ message: 'Not Found' }, 404)).getPullRequest(
-      'acme/notifications',
-      42,
-    );
-    const limited = source(() =>
-      json({ message: 'rate limited' }, 403, { 'x-ratelimit-remaining': '0' }),
-    ).getPullRequest('acme/notifications', 42);
-    const down = source(() => json({ message: 'oops' }, 502)).getPullRequest('acme/notifications', 42);
-    const refused = source(() => json({ message: 'Bad credentials' }, 401)).getPullRequest(
-      'acme/notifications',
-      42,
+    const [missing, limited, down, refused] = await Promise.allSettled(
+      [
+        () => json({ message: 'Not Found' }, 404),
+        () => json({ message: 'API rate limit exceeded' }, 403, { 'x-ratelimit-remaining': '0' }),
+        () => json({ message: 'oops' }, 502),
+        () => json({ message: 'Bad credentials' }, 401),
+      ].map((response) => source(response).getPullRequest('acme/notifications', 42)),
     );
 
     // Assess
-    await expect(missing).rejects.toMatchObject({ name: 'NotFoundError' });
-    await expect(limited).rejects.toMatchObject({ name: 'TransientDependencyError' });
-    await expect(down).rejects.toMatchObject({ name: 'TransientDependencyError' });
-    await expect(refused).rejects.toMatchObject({ name: 'GitHubRequestError', status: 401 });
+    expect(missing).toMatchObject({ reason: { name: 'NotFoundError' } });
+    expect(limited).toMatchObject({ reason: { name: 'TransientDependencyError' } });
+    expect(down).toMatchObject({ reason: { name: 'TransientDependencyError' } });
+    expect(refused).toMatchObject({ reason: { name: 'GitHubRequestError', status: 401 } });
+  });
+
+  it('counts check runs GitHub counted but did not list as pending, never green', async () => {
+    // Prepare: GitHub lists the check runs of the newest 1000 check suites only
+    const gh = fakeGitHub({
+      [`GET /repos/acme/notifications/commits/${SHA}/check-runs`]: () =>
+        json({ total_count: 3, check_runs: [{ name: 'test', status: 'completed', conclusion: 'success' }] }),
+      [`GET /repos/acme/notifications/commits/${SHA}/status`]: statuses(),
+    });
+    const source = new GitHubSourceControl({ token: 't', fetch: gh.fetch, waitUnitMs: 1 });
+
+    // Act
+    const status = await source.getCommitStatus('acme/notifications', SHA);
+
+    // Assess
+    expect(status).toEqual({
+      state: 'pending',
+      checks: [
+        { name: 'test', state: 'success' },
+        { name: '2 more checks (not listed by GitHub)', state: 'pending' },
+      ],
+    });
+  });
+
+  it('names a 403 that is no rate limit a refusal pointing at the token access, and does not retry it', async () => {
+    // Prepare
+    const gh = fakeGitHub({
+      'GET /repos/acme/notifications/branches/main': () =>
+        json({ message: 'Resource not accessible by personal access token' }, 403),
+    });
+    const source = new GitHubSourceControl({ token: 't', fetch: gh.fetch, waitUnitMs: 1 });
+
+    // Act
+    const read = source.isBranchProtected('acme/notifications', 'main');
+
+    // Assess
+    await expect(read).rejects.toMatchObject({
+      name: 'GitHubRequestError',
+      status: 403,
+      message: expect.stringMatching(/Resource not accessible.*lacks access/),
+    });
+    expect(gh.calls).toHaveLength(1);
   });
 
   it('refuses a malformed repository or sha without calling GitHub', async () => {
     // Prepare
     const gh = fakeGitHub({});
-    const source = new GitHubSourceControl({ token: 't', fetch: gh.fetch });
+    const source = new GitHubSourceControl({ token: 't', fetch: gh.fetch, waitUnitMs: 1 });
 
     // Act
     const badRepo = source.getPullRequest('../etc/passwd', 1);
