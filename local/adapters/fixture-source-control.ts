@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BadRequestError, NotFoundError } from '../../functions/shared/errors.js';
 import type {
+  ChangedFile,
   CommitStatus,
   PullRequestInfo,
   SourceControl,
@@ -25,21 +26,50 @@ const CommitStatusSchema = z.strictObject({
   checks: z.array(z.strictObject({ name: z.string(), state: CheckStateSchema, url: z.url().optional() })),
 });
 
-/** `{ repositories: { "owner/name": { pullRequests: [...], commits: { <sha>: { state, checks } } } } }` */
+/** A record whose keys must match `key`; a wrong key is reported by name (zod says only "Invalid key"). */
+const keyedBy = <T extends z.ZodType>(key: RegExp, message: string, value: T) =>
+  z.record(z.string(), value).check((ctx) => {
+    for (const k of Object.keys(ctx.value)) {
+      if (!key.test(k)) ctx.issues.push({ code: 'custom', path: [k], message, input: k });
+    }
+  });
+
+const ChangedFileSchema = z.strictObject({
+  path: z.string().min(1),
+  status: z.enum(['added', 'modified', 'removed', 'renamed']),
+  previousPath: z.string().optional(),
+});
+
+/**
+ * `{ repositories: { "owner/name": { pullRequests: [...], commits: { <sha>: { state, checks } },
+ * files: { <PR number>: [{ path, status, previousPath? }] }, fileTexts: { "<ref>:<path>": text },
+ * protectedBranches: [name] } } }`; all but `repositories` optional.
+ */
 export const SourceControlFixtureSchema = z.strictObject({
   repositories: z.record(
     z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: 'expected a repository as owner/name' }),
     z.strictObject({
       pullRequests: z.array(PullRequestSchema).default([]),
       commits: z.record(z.string(), CommitStatusSchema).default({}),
+      files: keyedBy(/^[1-9]\d*$/, 'expected a pull request number', z.array(ChangedFileSchema)).default({}),
+      fileTexts: keyedBy(/^[^:]+:.+$/, 'expected "<ref>:<path>"', z.string()).default({}),
+      protectedBranches: z.array(z.string().min(1)).default([]),
     }),
   ),
 });
 export type SourceControlFixture = z.infer<typeof SourceControlFixtureSchema>;
 
+/** `CU-<id>` as a whole token, as `GitHubSourceControl` matches it. */
+const namesTask = (text: string, taskId: string) =>
+  new RegExp(`(^|[^A-Za-z0-9])CU-${taskId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![A-Za-z0-9])`, 'i').test(
+    text,
+  );
+
 /**
  * Source control for the local runtime, read from a JSON fixture file (re-read on each call, so an edited
- * fixture applies at once). A commit the fixture does not know has no checks reported: `pending`, never success.
+ * fixture applies at once). A commit the fixture does not know has no checks reported: `pending`, never
+ * success; a branch not listed in `protectedBranches` is unprotected; a pull request without `files` changes
+ * none; a file without a `fileTexts` entry does not exist.
  */
 export class FixtureSourceControl implements SourceControl {
   constructor(private readonly file: string) {}
@@ -49,6 +79,34 @@ export class FixtureSourceControl implements SourceControl {
     const pr = repo?.pullRequests.find((p) => p.number === number);
     if (!pr) throw new NotFoundError(`pull request ${repository}#${number} is not in ${this.file}`);
     return structuredClone(pr);
+  }
+
+  /** `CU-<task id>` in the head branch or title; merged first, then the newest (highest number). */
+  async findPullRequestForTask(repository: string, taskId: string): Promise<PullRequestInfo | undefined> {
+    const pulls = (await this.load()).repositories[repository]?.pullRequests ?? [];
+    const best = pulls
+      .filter((p) => namesTask(p.headBranch, taskId) || namesTask(p.title, taskId))
+      .sort((a, b) => Number(b.merged) - Number(a.merged) || b.number - a.number)[0];
+    return best ? structuredClone(best) : undefined;
+  }
+
+  async listPullRequestFiles(repository: string, number: number): Promise<ChangedFile[]> {
+    const repo = (await this.load()).repositories[repository];
+    if (!repo?.pullRequests.some((p) => p.number === number)) {
+      throw new NotFoundError(`pull request ${repository}#${number} is not in ${this.file}`);
+    }
+    return structuredClone(repo.files[String(number)] ?? []);
+  }
+
+  async getFileText(repository: string, path: string, ref: string): Promise<string> {
+    const text = (await this.load()).repositories[repository]?.fileTexts[`${ref}:${path}`];
+    if (text === undefined)
+      throw new NotFoundError(`${path} at ${ref} in ${repository} is not in ${this.file}`);
+    return text;
+  }
+
+  async isBranchProtected(repository: string, branch: string): Promise<boolean> {
+    return (await this.load()).repositories[repository]?.protectedBranches.includes(branch) ?? false;
   }
 
   async getCommitStatus(repository: string, sha: string): Promise<CommitStatus> {
