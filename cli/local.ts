@@ -1,0 +1,112 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { loadConfigFile } from '../functions/shared/config/load.js';
+import type { Logger } from '../functions/shared/ports/index.js';
+import { readLocalEnv } from '../local/env.js';
+import { serve } from '../local/serve.js';
+import { CliError, type CliIo, parseOptions } from './io.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const COMMAND = 'devops-agent local';
+const WEBHOOK_PATH = '/webhooks/clickup';
+
+export const LOCAL_HELP = `${COMMAND} [options]
+
+Runs devops-agent on this machine: the workflow, the webhook, the approval pages and the console. With
+CLICKUP_API_TOKEN set it drives the tasks of the configured ClickUp lists (webhook secret from
+CLICKUP_WEBHOOK_SECRET or the file clickup setup wrote); without it, the embedded tracker. With
+GITHUB_TOKEN the CI and PR gates ask GitHub; without it they read the source-control fixture.
+Stops on Ctrl+C (SIGINT) or SIGTERM.
+
+  --config FILE                   configuration (default devops-agent.yaml)
+  --port N                        HTTP port on 127.0.0.1 (default 4000; 0 = any free port)
+  --data-dir DIR                  the SQLite file and the documents (default .devops-agent/local)
+  --source-control-fixture FILE   source control without GitHub (default examples/demo/fixtures/source-control.json)
+
+Exit codes: 0 stopped cleanly; 1 it could not start (configuration, environment, port in use); 2 a wrong
+command line.
+`;
+
+const ArgsSchema = z.object({
+  config: z.string().min(1),
+  port: z.coerce
+    .number({ error: 'expected a port number' })
+    .int({ error: 'expected a whole port number' })
+    .min(0, { error: 'expected a port from 0 to 65535' })
+    .max(65535, { error: 'expected a port from 0 to 65535' }),
+  'data-dir': z.string().min(1),
+  'source-control-fixture': z.string().min(1),
+});
+
+/** Resolves with the signal's name at the first SIGINT or SIGTERM. */
+const processSignals = (): Promise<string> =>
+  new Promise((done) => {
+    const stop = (signal: string) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      done(signal);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+
+/** `devops-agent local`: serves until SIGINT/SIGTERM, then stops the runtime and returns 0. */
+export const localCommand = async (argv: string[], io: CliIo): Promise<number> => {
+  const args = parseOptions(
+    COMMAND,
+    argv,
+    {
+      config: { type: 'string', default: 'devops-agent.yaml' },
+      port: { type: 'string', default: '4000' },
+      'data-dir': { type: 'string', default: '.devops-agent/local' },
+      'source-control-fixture': {
+        type: 'string',
+        default: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),
+      },
+    },
+    ArgsSchema,
+  );
+  if (!args) {
+    io.stdout(LOCAL_HELP);
+    return 0;
+  }
+  // listen before starting, so a signal during the start still stops cleanly
+  const stopSignal = io.stopSignal ?? processSignals();
+  const env = readLocalEnv(io.env);
+  const config = loadConfigFile(resolve(io.cwd, args.config));
+  const line = (prefix: string) => (message: string, extra?: Record<string, unknown>) =>
+    io.stdout(`${prefix}${message}${extra ? ` ${JSON.stringify(extra)}` : ''}\n`);
+  const logger: Logger = { info: line('  '), warn: line('⚠ '), error: line('✗ ') };
+  let runtime: Awaited<ReturnType<typeof serve>>;
+  try {
+    runtime = await serve({
+      config,
+      env,
+      port: args.port,
+      dataDir: resolve(io.cwd, args['data-dir']),
+      sourceControlFixture: resolve(io.cwd, args['source-control-fixture']),
+      logger,
+    });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new CliError(`port ${args.port} is in use; pass another --port (0 = any free port)`, 1, {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  io.stdout(
+    [
+      `devops-agent is running on ${runtime.url} (${runtime.mode})`,
+      `  console and approval pages: ${runtime.url}/`,
+      `  ClickUp webhook: POST ${runtime.url}${WEBHOOK_PATH}${runtime.mode === 'ClickUp' ? '' : ' (set CLICKUP_API_TOKEN to drive ClickUp tasks)'}`,
+      '  stop with Ctrl+C',
+      '',
+    ].join('\n'),
+  );
+  const signal = await stopSignal;
+  io.stdout(`${signal}: stopping…\n`);
+  await runtime.stop();
+  io.stdout('stopped\n');
+  return 0;
+};

@@ -1,0 +1,85 @@
+import { ConfigError, errorMessage } from '../functions/shared/errors.js';
+import { CLICKUP_SETUP_HELP, clickupSetupCommand } from './clickup-setup-command.js';
+import { CliError, type CliIo, UsageError } from './io.js';
+
+export const HELP = `devops-agent <command> [options]
+
+Commands:
+  clickup setup   check the configured lists' statuses in ClickUp and register one signed webhook per list
+  local           run the agent on this machine (on ClickUp when CLICKUP_API_TOKEN is set)
+  help            this text; devops-agent <command> --help lists a command's options
+
+Exit codes:
+  0  done (local: stopped cleanly)
+  1  failed: a configuration, environment or ClickUp problem, or a list lacks a configured status;
+     the message says what to fix
+  2  the command line is wrong: an unknown command or option, a missing or malformed option value
+`;
+
+const CLICKUP_HELP = `devops-agent clickup <command>
+
+  setup   check the lists' statuses and register the webhooks (devops-agent clickup setup --help)
+`;
+
+const KNOWN = 'clickup setup, local, help';
+
+const dispatch = async (argv: string[], io: CliIo): Promise<number> => {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case undefined:
+      io.stderr(HELP);
+      return 2;
+    case 'help':
+    case '--help':
+    case '-h':
+      io.stdout(HELP);
+      return 0;
+    case 'local': {
+      // the runtime is loaded only for this command: `clickup setup` and `--help` start fast
+      const { localCommand } = await import('./local.js');
+      return localCommand(rest, io);
+    }
+    case 'clickup': {
+      const [sub, ...options] = rest;
+      if (sub === 'setup') return clickupSetupCommand(options, io);
+      if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+        (sub === undefined ? io.stderr : io.stdout)(`${CLICKUP_HELP}\n${CLICKUP_SETUP_HELP}`);
+        return sub === undefined ? 2 : 0;
+      }
+      throw new UsageError(`unknown command "clickup ${sub}"; the known commands are ${KNOWN}`);
+    }
+    default:
+      throw new UsageError(
+        `unknown command "${command}"; the known commands are ${KNOWN} (devops-agent --help says more)`,
+      );
+  }
+};
+
+/**
+ * Runs one command line (without `node` and the script) and returns its exit code: 0 done, 1 failed, 2 a
+ * wrong command line. Every failure is printed as one line on stderr; a configuration error as its list.
+ */
+export const run = async (argv: string[], io: CliIo): Promise<number> => {
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      io.stderr(`devops-agent: ${error.message}\n`);
+      return 1;
+    }
+    io.stderr(`devops-agent: ${errorMessage(error)}\n`);
+    return error instanceof CliError ? error.exitCode : 1;
+  }
+};
+
+/** The entry point `bin/devops-agent.mjs` calls with `process.argv`. */
+export const main = async (argv: string[]): Promise<never> => {
+  const code = await run(argv.slice(2), {
+    // biome-ignore lint/style/noProcessEnv: the one place the CLI reads its environment; commands get it passed in
+    env: process.env,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    cwd: process.cwd(),
+  });
+  process.exit(code);
+};
