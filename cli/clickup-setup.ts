@@ -327,33 +327,34 @@ const describeWebhook = (webhook: NonNullable<ListReport['webhook']>) => {
 
 /** The report as people read it: one line per list, then the problems. */
 export const formatReport = (report: ClickUpSetupReport, secretFile?: { path: string; written: boolean }) => {
-  const lines: string[] = [];
-  lines.push(
+  const lines: string[] = [
     `ClickUp workspace ${report.teamId}, webhook endpoint ${report.endpoint}${report.dryRun ? ' (dry run: nothing is changed)' : ''}`,
-  );
+  ];
   for (const list of report.lists) {
-    const title = `list ${list.listId}${list.name === undefined ? '' : ` "${list.name}"`} (${list.services.join(', ')})`;
-    const statuses =
+    lines.push(
+      `  list ${list.listId}${list.name === undefined ? '' : ` "${list.name}"`} (${list.services.join(', ')})`,
+    );
+    lines.push(
       list.missing.length === 0
-        ? `statuses ok (${list.present.join(', ')})`
-        : `missing statuses: ${list.missing.map((s) => `"${s}"`).join(', ')}`;
-    const webhook = list.webhook ? describeWebhook(list.webhook) : 'webhook not registered';
-    lines.push(`  ${title}: ${statuses}; ${webhook}`);
+        ? `    statuses ok: ${list.present.join(', ')}`
+        : `    missing statuses: ${list.missing.map((s) => `"${s}"`).join(', ')}`,
+    );
+    lines.push(`    ${list.webhook ? describeWebhook(list.webhook) : 'webhook not registered'}`);
   }
   for (const warning of report.warnings) lines.push(`⚠ ${warning}`);
   for (const problem of report.problems) lines.push(`✗ ${problem}`);
   if (report.problems.length > 0) {
     lines.push(
-      'Nothing was registered. Fix the lists above and run again (or pass --skip-status-check to register anyway).',
+      `${report.dryRun ? 'Nothing would be registered' : 'Nothing was registered'}: fix the lists above and run again (--skip-status-check registers despite missing statuses).`,
     );
   }
   if (secretFile) {
     lines.push(
       secretFile.written
         ? `Secrets written to ${secretFile.path} (mode 0600).`
-        : report.dryRun
-          ? `Secrets file ${secretFile.path} left as it is (dry run).`
-          : `Secrets file ${secretFile.path} is up to date.`,
+        : report.registered
+          ? `Secrets file ${secretFile.path} is up to date.`
+          : `Secrets file ${secretFile.path} not written.`,
     );
   }
   return `${lines.join('\n')}\n`;

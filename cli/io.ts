@@ -8,8 +8,6 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** relative paths resolve against it (default: the process's working directory) */
   cwd: string;
-  /** resolves when the command should stop (default: SIGINT or SIGTERM); used by `local` */
-  stopSignal?: Promise<string>;
 }
 
 /** A failure the user can fix; `main` prints its message as one line and exits with `exitCode`. */

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { loadConfigFile } from '../functions/shared/config/load.js';
@@ -38,17 +39,23 @@ const ArgsSchema = z.object({
   'source-control-fixture': z.string().min(1),
 });
 
-/** Resolves with the signal's name at the first SIGINT or SIGTERM. */
-const processSignals = (): Promise<string> =>
-  new Promise((done) => {
+/** `stopped` resolves with the signal's name at the first SIGINT or SIGTERM; `dispose` stops listening. */
+const listenForStop = () => {
+  let dispose = () => {};
+  const stopped = new Promise<string>((done) => {
     const stop = (signal: string) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      dispose();
       done(signal);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    dispose = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
+  return { stopped, dispose };
+};
 
 /** `devops-agent local`: serves until SIGINT/SIGTERM, then stops the runtime and returns 0. */
 export const localCommand = async (argv: string[], io: CliIo): Promise<number> => {
@@ -71,30 +78,54 @@ export const localCommand = async (argv: string[], io: CliIo): Promise<number> =
     return 0;
   }
   // listen before starting, so a signal during the start still stops cleanly
-  const stopSignal = io.stopSignal ?? processSignals();
+  const signals = listenForStop();
+  try {
+    await serveUntil(signals.stopped, args, io);
+  } finally {
+    signals.dispose();
+  }
+  return 0;
+};
+
+/**
+ * Fails with a clear message when the port is taken: the local server does not turn a listen error into a
+ * rejection, so without this check the process would end with an uncaught EADDRINUSE.
+ */
+const portIsFree = async (port: number): Promise<void> => {
+  if (port === 0) return;
+  await new Promise<void>((done, fail) => {
+    const probe = createServer();
+    probe.once('error', (error: NodeJS.ErrnoException) =>
+      fail(
+        new CliError(
+          error.code === 'EADDRINUSE'
+            ? `port ${port} is in use; pass another --port (0 = any free port)`
+            : `cannot listen on 127.0.0.1:${port} (${error.code ?? error.message}); pass another --port`,
+          1,
+          { cause: error },
+        ),
+      ),
+    );
+    probe.listen(port, '127.0.0.1', () => probe.close(() => done()));
+  });
+};
+
+/** Starts the runtime, waits for `stopped`, then stops the runtime. */
+const serveUntil = async (stopped: Promise<string>, args: z.infer<typeof ArgsSchema>, io: CliIo) => {
   const env = readLocalEnv(io.env);
   const config = loadConfigFile(resolve(io.cwd, args.config));
   const line = (prefix: string) => (message: string, extra?: Record<string, unknown>) =>
     io.stdout(`${prefix}${message}${extra ? ` ${JSON.stringify(extra)}` : ''}\n`);
   const logger: Logger = { info: line('  '), warn: line('⚠ '), error: line('✗ ') };
-  let runtime: Awaited<ReturnType<typeof serve>>;
-  try {
-    runtime = await serve({
-      config,
-      env,
-      port: args.port,
-      dataDir: resolve(io.cwd, args['data-dir']),
-      sourceControlFixture: resolve(io.cwd, args['source-control-fixture']),
-      logger,
-    });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      throw new CliError(`port ${args.port} is in use; pass another --port (0 = any free port)`, 1, {
-        cause: error,
-      });
-    }
-    throw error;
-  }
+  await portIsFree(args.port);
+  const runtime = await serve({
+    config,
+    env,
+    port: args.port,
+    dataDir: resolve(io.cwd, args['data-dir']),
+    sourceControlFixture: resolve(io.cwd, args['source-control-fixture']),
+    logger,
+  });
   io.stdout(
     [
       `devops-agent is running on ${runtime.url} (${runtime.mode})`,
@@ -104,9 +135,8 @@ export const localCommand = async (argv: string[], io: CliIo): Promise<number> =
       '',
     ].join('\n'),
   );
-  const signal = await stopSignal;
+  const signal = await stopped;
   io.stdout(`${signal}: stopping…\n`);
   await runtime.stop();
   io.stdout('stopped\n');
-  return 0;
 };

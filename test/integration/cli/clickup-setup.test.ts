@@ -86,8 +86,9 @@ describe('devops-agent clickup setup against a (fake) ClickUp', () => {
     });
     expect(statSync(secretFile).mode & 0o777).toBe(0o600);
     expect(statSync(join(dir, '.devops-agent')).mode & 0o777).toBe(0o700);
-    expect(result.stdout).toContain('list 901 "Releases" (notifications/production): statuses ok');
-    expect(result.stdout).toContain('webhook created');
+    expect(result.stdout).toContain(
+      `  list 901 "Releases" (notifications/production)\n    statuses ok: Ready to Deploy, Deploying, Deployed, Rolled Back\n    webhook created (${webhooks[0]?.id})\n`,
+    );
     expect(result.stdout).toContain(`Secrets written to ${secretFile} (mode 0600).`);
   });
 
@@ -183,7 +184,8 @@ describe('devops-agent clickup setup against a (fake) ClickUp', () => {
     expect(result.stdout).toContain(
       '✗ list 902 "Billing": missing status "Deploying" (deploying_status) — add it in ClickUp: List settings → Statuses',
     );
-    expect(result.stdout).toContain('Nothing was registered.');
+    expect(result.stdout).toContain('Nothing was registered: fix the lists above and run again');
+    expect(result.stdout).toContain(`Secrets file ${secretFile} not written.`);
     expect(writes()).toEqual([]);
     expect(clickup.webhooks.size).toBe(0);
     expect(existsSync(secretFile)).toBe(false);
@@ -234,7 +236,7 @@ describe('devops-agent clickup setup against a (fake) ClickUp', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(output).toContain('list 902 "Billing" (billing/production): statuses ok');
+    expect(output).toContain('  list 902 "Billing" (billing/production)\n    statuses ok: Ready to Deploy');
     expect(clickup.webhooks.size).toBe(2);
     expect(Object.keys(stored().webhooks)).toHaveLength(2);
   });

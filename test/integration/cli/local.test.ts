@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type FakeClickUp, startFakeClickUp } from '../../fixtures/fake-clickup.js';
@@ -102,6 +103,29 @@ describe('devops-agent local', () => {
     expect(code).toBe(1);
     expect(local.output()).toBe(
       'devops-agent: CLICKUP_API_TOKEN is set but there is no webhook secret: run `devops-agent clickup setup` or set CLICKUP_WEBHOOK_SECRET\n',
+    );
+  });
+
+  it('says so when the port is taken', async () => {
+    // Prepare
+    const taken = createServer();
+    await new Promise<void>((done) => taken.listen(0, '127.0.0.1', done));
+    const { port } = taken.address() as { port: number };
+
+    // Act
+    const local = startLocal([
+      '--config',
+      join(ROOT, 'examples/demo/devops-agent.yaml'),
+      '--port',
+      String(port),
+    ]);
+    const code = await local.exited;
+    await new Promise((done) => taken.close(done));
+
+    // Assess
+    expect(code).toBe(1);
+    expect(local.output()).toBe(
+      `devops-agent: port ${port} is in use; pass another --port (0 = any free port)\n`,
     );
   });
 });

@@ -369,7 +369,7 @@ describe('the clickup setup report', () => {
 
     // Assess
     expect(text).toContain(
-      'list 901 "Releases" (notifications/production, notifications/staging): statuses ok',
+      '  list 901 "Releases" (notifications/production, notifications/staging)\n    statuses ok: Ready to Deploy, Deploying, Deployed, Rolled Back, On Staging\n    webhook created (wh-1)\n',
     );
     expect(text).toContain('webhook created (wh-2)');
     expect(text).toContain('Secrets written to /tmp/secret (mode 0600).');
@@ -386,7 +386,7 @@ describe('the endpoint and team arguments', () => {
     ['http://agent.example.com/webhooks/clickup', false],
     ['ftp://agent.example.com/', false],
     ['agent.example.com/webhooks/clickup', false],
-  ])('accepts %s: %s', (endpoint, ok) => {
+  ])('checks the endpoint %s (valid: %s)', (endpoint, ok) => {
     // Act
     const parsed = EndpointSchema.safeParse(endpoint);
 
