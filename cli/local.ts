@@ -4,7 +4,6 @@ import { z } from 'zod';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { readLocalEnv } from '../local/env.js';
-import { serve } from '../local/serve.js';
 import { CliError, type CliIo, parseOptions } from './io.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -118,6 +117,8 @@ const serveUntil = async (stopped: Promise<string>, args: z.infer<typeof ArgsSch
     io.stdout(`${prefix}${message}${extra ? ` ${JSON.stringify(extra)}` : ''}\n`);
   const logger: Logger = { info: line('  '), warn: line('⚠ '), error: line('✗ ') };
   await portIsFree(args.port);
+  // the runtime is loaded only now: `local --help` and a wrong option answer at once
+  const { serve } = await import('../local/serve.js');
   const runtime = await serve({
     config,
     env,
