@@ -29,6 +29,9 @@ export interface RawStatement {
 const isWordStart = (c: string): boolean => /[A-Za-z_\u0080-\uffff]/.test(c);
 const isWordPart = (c: string): boolean => /[A-Za-z0-9_$\u0080-\uffff]/.test(c);
 const isSpace = (c: string): boolean => /\s/.test(c);
+const ROUTINES = new Set(['PROCEDURE', 'FUNCTION', 'TRIGGER', 'EVENT']);
+const MYSQL_BLOCKS = new Set(['BEGIN', 'CASE', 'LOOP', 'WHILE', 'REPEAT']);
+const IF_STATEMENT_AFTER = new Set([';', ':', 'BEGIN', 'THEN', 'ELSE', 'DO', 'LOOP', 'REPEAT']);
 const TWO_CHAR_PUNCT = new Set(['::', '<=', '>=', '<>', '!=', '||', '=>', ':=', '->']);
 
 /** Splits SQL into statements; statements made only of comments and blanks are left out. */
@@ -40,28 +43,55 @@ export const splitStatements = (sql: string, dialect: SqlDialect): RawStatement[
   let code = '';
   let tokens: Token[] = [];
   let unterminated = false;
-  // PostgreSQL SQL-standard bodies (BEGIN ATOMIC … END) hold semicolons: depth of BEGIN/CASE … END inside one
-  let atomicDepth = 0;
+  // Routine bodies hold semicolons: PostgreSQL's BEGIN ATOMIC … END, and MySQL's BEGIN … END in
+  // CREATE PROCEDURE / FUNCTION / TRIGGER / EVENT (the server takes them whole). Depth of open blocks.
+  let bodyDepth = 0;
+  // MySQL: this statement creates a routine
+  let routine = false;
   // inside a MySQL executable comment (/*! … */), whose content is code
   let executableComment = false;
 
   const flush = (): void => {
-    if (tokens.length > 0) statements.push({ text: text.trim(), code: code.trim(), tokens, unterminated });
+    // a body never closed swallowed the rest of the file: classified as unreadable
+    if (tokens.length > 0)
+      statements.push({
+        text: text.trim(),
+        code: code.trim(),
+        tokens,
+        unterminated: unterminated || bodyDepth > 0,
+      });
     text = '';
     code = '';
     tokens = [];
     unterminated = false;
-    atomicDepth = 0;
+    bodyDepth = 0;
+    routine = false;
   };
   const push = (type: TokenType, raw: string, value: string): void => {
     tokens.push({ type, text: raw, value });
-    if (type === 'word' && !mysql) {
-      const previous = tokens[tokens.length - 2];
-      if (value === 'ATOMIC' && previous?.value === 'BEGIN') atomicDepth = 1;
-      else if (atomicDepth > 0 && (value === 'CASE' || (value === 'BEGIN' && previous?.value !== 'ATOMIC')))
-        atomicDepth += 1;
-      else if (atomicDepth > 0 && value === 'END') atomicDepth -= 1;
+    const previous = tokens[tokens.length - 2];
+    if (mysql) {
+      // CREATE [DEFINER = …] PROCEDURE / FUNCTION / TRIGGER / EVENT, before any parenthesis (not a column)
+      if (
+        type === 'word' &&
+        tokens[0]?.value === 'CREATE' &&
+        ROUTINES.has(value) &&
+        !tokens.some((t) => t.type === 'punct' && t.value === '(')
+      )
+        routine = true;
+      if (!routine) return;
+      if (type !== 'word') return;
+      if (value === 'END') bodyDepth = Math.max(0, bodyDepth - 1);
+      else if (previous?.value !== 'END' && MYSQL_BLOCKS.has(value)) bodyDepth += 1;
+      // the IF statement (not IF(…) in an expression, nor IF EXISTS) starts a statement of the body
+      else if (value === 'IF' && IF_STATEMENT_AFTER.has(previous?.value ?? '')) bodyDepth += 1;
+      return;
     }
+    if (type !== 'word') return;
+    if (value === 'ATOMIC' && previous?.value === 'BEGIN') bodyDepth = 1;
+    else if (bodyDepth > 0 && (value === 'CASE' || (value === 'BEGIN' && previous?.value !== 'ATOMIC')))
+      bodyDepth += 1;
+    else if (bodyDepth > 0 && value === 'END') bodyDepth -= 1;
   };
 
   let i = 0;
@@ -80,7 +110,7 @@ export const splitStatements = (sql: string, dialect: SqlDialect): RawStatement[
       continue;
     }
 
-    if (sql.startsWith(delimiter, i) && atomicDepth === 0) {
+    if (sql.startsWith(delimiter, i) && bodyDepth === 0) {
       flush();
       i += delimiter.length;
       continue;

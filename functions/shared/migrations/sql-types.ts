@@ -114,7 +114,11 @@ export const sqlType = (
   const base = { unsigned, array, serial: false };
   const shown = (text: string): string =>
     `${text}${unsigned ? ' unsigned' : ''}${array ? '[]' : ''}`.replace(/\s+/g, ' ');
-  const display = shown(`${lower.join(' ')}${args.length > 0 ? `(${args.join(',')})` : ''}`);
+  // timestamp(3) with time zone: the arguments follow the first words
+  const zoneAt = lower.findIndex((w) => w === 'with' || w === 'without');
+  const head = zoneAt === -1 ? lower : lower.slice(0, zoneAt);
+  const zone = zoneAt === -1 ? '' : ` ${lower.slice(zoneAt).join(' ')}`;
+  const display = shown(`${head.join(' ')}${args.length > 0 ? `(${args.join(',')})` : ''}${zone}`);
 
   const bytes = INTEGER_BYTES[name];
   if (bytes !== undefined) {

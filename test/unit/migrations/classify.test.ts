@@ -406,6 +406,37 @@ DROP TABLE old_users;`,
       expect(analysis.statements[0]?.sql).toMatch(/^# a trigger[\s\S]*END$/);
     });
 
+    it('keeps a MySQL routine body without DELIMITER in one statement, as the server takes it', () => {
+      // Act
+      const analysis = classifyMigration(
+        `CREATE PROCEDURE archive_orders() BEGIN
+           IF (SELECT COUNT(*) FROM orders) > 0 THEN
+             INSERT INTO orders_archive SELECT * FROM orders;
+           END IF;
+           DROP TABLE IF EXISTS tmp_orders;
+         END;
+         CREATE TABLE logs (event varchar(50), at datetime);
+         DROP TABLE old_logs;`,
+        'mysql',
+      );
+
+      // Assess
+      expect(analysis.statements.map((s) => s.kind)).toEqual(['additive', 'additive', 'destructive']);
+      expect(analysis.statements[0]?.reasons).toEqual(['creates procedure archive_orders']);
+    });
+
+    it('fails safe when a routine body is never closed (the rest of the file would be hidden in it)', () => {
+      // Act
+      const analysis = classifyMigration(
+        'CREATE TRIGGER t BEFORE INSERT ON a FOR EACH ROW BEGIN SET NEW.x = 1; DROP TABLE b;',
+        'mysql',
+      );
+
+      // Assess
+      expect(analysis.kind).toBe('destructive');
+      expect(analysis.reasons[0]).toContain('could not be parsed; review by hand');
+    });
+
     it('reads MySQL executable comments as code', () => {
       // Act
       const analysis = classifyMigration('/*!50001 DROP TABLE IF EXISTS `v_users` */;', 'mysql');
