@@ -1,122 +1,331 @@
-import type { Service } from '../shared/config/schema.js';
+import type { Service, SignOff } from '../shared/config/schema.js';
 import { contextFor } from '../shared/deployment.js';
-import { errorMessage, NotFoundError } from '../shared/errors.js';
-import type { GateResult } from '../shared/ports/deployment-store.js';
+import { errorMessage, NotFoundError, TransientDependencyError } from '../shared/errors.js';
+import { activeFreeze, type FreezeWindow } from '../shared/freeze.js';
+import { classifyMigration } from '../shared/migrations/classify.js';
+import type { GateResult, MigrationFinding } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
+import type { PullRequestInfo } from '../shared/ports/source-control.js';
 import type { TrackerTask } from '../shared/ports/tracker.js';
 
-const APPROVED = /^(approved|yes|passed|done|✓)$/i;
+const APPROVED = ['approved', 'yes', 'passed', 'done', '✓'];
 
-/** Where the release's pull request is found on the task (custom fields). */
+/** Where the release's pull request is found on the task (custom fields); else by `CU-<task id>`. */
 export const PR_FIELD = 'PR';
 export const REPOSITORY_FIELD = 'Repository';
 
-type GatePorts = Pick<Ports, 'sourceControl' | 'alarms' | 'steps' | 'checks'>;
+type GatePorts = Pick<Ports, 'sourceControl' | 'alarms' | 'steps' | 'checks' | 'clock'>;
+type Ctx = { service: Service; task: TrackerTask; ports: GatePorts };
 
-const runnableGate = (service: Service, ports: GatePorts): GateResult => {
+const pass = (name: string, evidence: string, extra: Partial<GateResult> = {}): GateResult => ({
+  name,
+  passed: true,
+  evidence,
+  ...extra,
+});
+const fail = (name: string, evidence: string, reason: string): GateResult => ({
+  name,
+  passed: false,
+  evidence,
+  reason,
+});
+
+/**
+ * Runs gates that read a dependency. When it cannot answer, each named gate is reported as not evaluated
+ * (never as passed) with the error; the caller decides whether a retry may help.
+ */
+const evaluate = async (names: string[], run: () => Promise<GateResult[]>): Promise<GateResult[]> => {
+  try {
+    return await run();
+  } catch (error) {
+    const message = errorMessage(error);
+    return names.map((name) => ({
+      name,
+      passed: false,
+      evidence: 'could not be evaluated',
+      error: `${error instanceof Error ? error.name : 'Error'}: ${message}`,
+      reason: 'comment /deploy to try again once the dependency answers',
+    }));
+  }
+};
+
+const runnableGate = ({ service, ports }: Ctx): GateResult => {
   const missing = [
     ...service.steps.filter((s) => !ports.steps[s.kind]).map((s) => `step "${s.name}" (${s.kind})`),
     ...service.verification.filter((c) => !ports.checks[c.kind]).map((c) => `check "${c.name}" (${c.kind})`),
   ];
+  const name = 'Runtime can run every step';
   return missing.length === 0
-    ? {
-        name: 'Runtime can run every step',
-        passed: true,
-        evidence: `${service.steps.length} steps, ${service.verification.length} checks`,
-      }
-    : {
-        name: 'Runtime can run every step',
-        passed: false,
-        evidence: missing.join(', '),
-        reason: `this runtime has no runner for ${missing.join(', ')}; use a supported kind or run where it is available`,
-      };
-};
-
-const signOffGate = (field: string, task: TrackerTask): GateResult => {
-  const value = task.customFields[field];
-  return value !== undefined && APPROVED.test(value.trim())
-    ? { name: `${field} approved`, passed: true, evidence: `${field}: ${value}` }
-    : {
-        name: `${field} approved`,
-        passed: false,
-        evidence: `${field}: ${value ?? '(not set)'}`,
-        reason: `set the task's "${field}" field to Approved once the review is done`,
-      };
-};
-
-const sourceGates = async (service: Service, task: TrackerTask, ports: GatePorts): Promise<GateResult[]> => {
-  const { ci, pr_merged } = service.gates;
-  if (!ci && !pr_merged) return [];
-  const repository = task.customFields[REPOSITORY_FIELD];
-  const number = Number(task.customFields[PR_FIELD]);
-  if (!repository || !Number.isInteger(number) || number <= 0) {
-    const reason = `set the task's "${PR_FIELD}" (pull request number) and "${REPOSITORY_FIELD}" (owner/name) fields`;
-    return [
-      ...(pr_merged
-        ? [{ name: 'PR merged', passed: false, evidence: 'no pull request on the task', reason }]
-        : []),
-      ...(ci ? [{ name: 'CI green', passed: false, evidence: 'no release commit known', reason }] : []),
-    ];
-  }
-  let pr: Awaited<ReturnType<GatePorts['sourceControl']['getPullRequest']>>;
-  try {
-    pr = await ports.sourceControl.getPullRequest(repository, number);
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
-    const reason = `pull request ${repository}#${number} does not exist; fix the task's "${PR_FIELD}" field`;
-    return [
-      ...(pr_merged
-        ? [{ name: 'PR merged', passed: false, evidence: `${repository}#${number}`, reason }]
-        : []),
-      ...(ci ? [{ name: 'CI green', passed: false, evidence: `${repository}#${number}`, reason }] : []),
-    ];
-  }
-  const gates: GateResult[] = [];
-  if (pr_merged) {
-    gates.push(
-      pr.merged
-        ? { name: 'PR merged', passed: true, evidence: `${pr.url} merged into ${pr.baseBranch}` }
-        : {
-            name: 'PR merged',
-            passed: false,
-            evidence: pr.url,
-            reason: `merge ${repository}#${number} into ${pr.baseBranch} first`,
-          },
-    );
-  }
-  if (ci) {
-    if (!pr.mergeCommitSha) {
-      gates.push({
-        name: 'CI green',
-        passed: false,
-        evidence: pr.url,
-        reason: 'the pull request has no merge commit yet',
-      });
-    } else {
-      const status = await ports.sourceControl.getCommitStatus(repository, pr.mergeCommitSha);
-      const failing = status.checks.filter((c) => c.state !== 'success').map((c) => `${c.name}: ${c.state}`);
-      gates.push(
-        status.state === 'success'
-          ? {
-              name: 'CI green',
-              passed: true,
-              evidence: `${status.checks.length} checks passed on ${pr.mergeCommitSha.slice(0, 7)}`,
-            }
-          : {
-              name: 'CI green',
-              passed: false,
-              evidence: `${status.state} on ${pr.mergeCommitSha.slice(0, 7)}${failing.length ? ` (${failing.join(', ')})` : ' (no checks reported)'}`,
-              reason: 'wait for CI to pass on the release commit, or fix the failing checks',
-            },
+    ? pass(name, `${service.steps.length} steps, ${service.verification.length} checks`)
+    : fail(
+        name,
+        missing.join(', '),
+        `this runtime has no runner for ${missing.join(', ')}; use a supported kind or run where it is available`,
       );
+};
+
+const overrideReason = (task: TrackerTask, field: string): string | undefined => {
+  const text = task.customFields[field]?.trim();
+  return text ? text : undefined;
+};
+
+const freezeGate = ({ service, task, ports }: Ctx): GateResult[] => {
+  const windows: FreezeWindow[] = service.gates.freeze_windows.map((w) => ({
+    name: w.name,
+    cron: w.cron,
+    durationSeconds: w.duration,
+    timezone: w.timezone,
+  }));
+  if (windows.length === 0) return [];
+  const name = 'Outside freeze windows';
+  const active = activeFreeze(windows, ports.clock.now());
+  if (!active) return [pass(name, `${windows.length} window${windows.length === 1 ? '' : 's'}, none active`)];
+  const evidence = `"${active.window.name}" until ${active.endsAt.toISOString()}`;
+  const field = service.gates.freeze_override_field;
+  const reason = overrideReason(task, field);
+  return reason
+    ? [pass(name, `${evidence}; overridden`, { override: reason })]
+    : [
+        fail(
+          name,
+          evidence,
+          `deploy after ${active.endsAt.toISOString()}, or write the reason for deploying now in the task's "${field}" field`,
+        ),
+      ];
+};
+
+const signOffName = (signOff: SignOff): string =>
+  typeof signOff === 'string'
+    ? `${signOff} approved`
+    : 'field' in signOff
+      ? `${signOff.field} approved`
+      : 'tag' in signOff
+        ? `Tag ${signOff.tag}`
+        : `Checklist ${signOff.checklist}${signOff.item ? `: ${signOff.item}` : ''}`;
+
+const signOffGate = (signOff: SignOff, task: TrackerTask): GateResult => {
+  const name = signOffName(signOff);
+  if (typeof signOff === 'string' || 'field' in signOff) {
+    const field = typeof signOff === 'string' ? signOff : signOff.field;
+    const accepted = (typeof signOff === 'string' ? undefined : signOff.values) ?? APPROVED;
+    const value = task.customFields[field];
+    return value !== undefined && accepted.some((a) => a.toLowerCase() === value.trim().toLowerCase())
+      ? pass(name, `${field}: ${value}`)
+      : fail(
+          name,
+          `${field}: ${value ?? '(not set)'}`,
+          `set the task's "${field}" field to ${accepted[0] === 'approved' ? 'Approved' : accepted.join(' or ')} once the review is done`,
+        );
+  }
+  if ('tag' in signOff) {
+    const tags = task.tags ?? [];
+    return tags.some((t) => t.toLowerCase() === signOff.tag.toLowerCase())
+      ? pass(name, `tagged ${signOff.tag}`)
+      : fail(
+          name,
+          `tags: ${tags.join(', ') || '(none)'}`,
+          `add the tag "${signOff.tag}" once the review is done`,
+        );
+  }
+  const checklist = (task.checklists ?? []).find(
+    (c) => c.name.toLowerCase() === signOff.checklist.toLowerCase(),
+  );
+  if (!checklist)
+    return fail(
+      name,
+      'no such checklist',
+      `add the checklist "${signOff.checklist}" to the task and tick it`,
+    );
+  const items = signOff.item
+    ? checklist.items.filter((i) => i.name.toLowerCase() === signOff.item?.toLowerCase())
+    : checklist.items;
+  const open = items.filter((i) => !i.resolved).map((i) => i.name);
+  if (items.length === 0)
+    return fail(name, `no item "${signOff.item}"`, `add "${signOff.item}" to the checklist and tick it`);
+  return open.length === 0
+    ? pass(name, `${items.length} of ${items.length} ticked`)
+    : fail(name, `open: ${open.join(', ')}`, `tick ${open.map((o) => `"${o}"`).join(', ')} once done`);
+};
+
+/** The release's pull request: the task's PR field, else the `CU-<task id>` convention. */
+const findPullRequest = async (
+  { service, task, ports }: Ctx,
+  repository: string,
+): Promise<PullRequestInfo | { missing: string }> => {
+  const field = task.customFields[PR_FIELD]?.trim().replace(/^#/, '');
+  if (field) {
+    const number = Number(field);
+    if (!Number.isInteger(number) || number <= 0)
+      return { missing: `the task's "${PR_FIELD}" field reads "${field}", not a pull request number` };
+    try {
+      return await ports.sourceControl.getPullRequest(repository, number);
+    } catch (error) {
+      if (error instanceof NotFoundError)
+        return {
+          missing: `pull request ${repository}#${number} does not exist; fix the task's "${PR_FIELD}" field`,
+        };
+      throw error;
     }
   }
-  return gates;
+  const found = await ports.sourceControl.findPullRequestForTask(repository, task.id);
+  return (
+    found ?? {
+      missing: `no pull request names CU-${task.id} in ${repository}; set the task's "${PR_FIELD}" field or put CU-${task.id} in the branch or title (service ${service.name})`,
+    }
+  );
+};
+
+const isMigration = (path: string, folder: string) => {
+  const prefix = folder.replace(/^\/+|\/+$/g, '');
+  return path.startsWith(`${prefix}/`) && /\.sql$/i.test(path);
+};
+
+/** Classifies the migrations the release adds; a destructive one fails unless the config allows it. */
+const migrationGate = async (
+  { service, ports }: Ctx,
+  repository: string,
+  pr: PullRequestInfo,
+): Promise<{ gate: GateResult; findings: MigrationFinding[] }> => {
+  const config = service.gates.migrations;
+  const name = 'Migrations safe';
+  if (!config) throw new Error('unreachable: no migration gate configured');
+  const files = (await ports.sourceControl.listPullRequestFiles(repository, pr.number)).filter(
+    (f) => (f.status === 'added' || f.status === 'renamed') && isMigration(f.path, config.path),
+  );
+  const ref = pr.mergeCommitSha ?? pr.headBranch;
+  const findings: MigrationFinding[] = [];
+  for (const file of files) {
+    const analysis = classifyMigration(
+      await ports.sourceControl.getFileText(repository, file.path, ref),
+      config.dialect,
+    );
+    findings.push({
+      path: file.path,
+      kind: analysis.kind,
+      irreversible: analysis.irreversible,
+      reasons: analysis.reasons,
+    });
+  }
+  if (findings.length === 0) return { gate: pass(name, `no migrations under ${config.path}`), findings };
+  const describe = (f: MigrationFinding) =>
+    `${f.path.split('/').at(-1)} ${f.kind}${f.irreversible ? ', irreversible' : ''}${f.kind === 'destructive' ? ` (${f.reasons.join('; ')})` : ''}`;
+  const evidence = findings.map(describe).join('; ');
+  const destructive = findings.filter((f) => f.kind === 'destructive');
+  if (destructive.length === 0) return { gate: pass(name, evidence), findings };
+  return config.allow_destructive
+    ? { gate: pass(name, `${evidence}; allowed by gates.migrations.allow_destructive`), findings }
+    : {
+        gate: fail(
+          name,
+          evidence,
+          'ship the additive part first and the destructive change in a later release, or set gates.migrations.allow_destructive: true (the plan then says "no automatic database rollback")',
+        ),
+        findings,
+      };
+};
+
+const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: MigrationFinding[] }> => {
+  const { service, task, ports } = ctx;
+  const { ci, pr_merged, protected_branch, migrations } = service.gates;
+  const names = [
+    ...(pr_merged ? ['PR merged'] : []),
+    ...(ci ? ['CI green'] : []),
+    ...(migrations ? ['Migrations safe'] : []),
+  ];
+  if (names.length === 0) return { gates: [] };
+  const repository = task.customFields[REPOSITORY_FIELD]?.trim() || service.repository;
+  if (!repository) {
+    const reason = `set the service's repository in the config, or the task's "${REPOSITORY_FIELD}" field (owner/name)`;
+    return { gates: names.map((n) => fail(n, 'no repository known', reason)) };
+  }
+  let findings: MigrationFinding[] | undefined;
+  const gates = await evaluate(names, async () => {
+    const pr = await findPullRequest(ctx, repository);
+    if ('missing' in pr) return names.map((n) => fail(n, 'no pull request found', pr.missing));
+    const results: GateResult[] = [];
+    if (pr_merged) {
+      const protectedBase = protected_branch
+        ? await ports.sourceControl.isBranchProtected(repository, pr.baseBranch)
+        : true;
+      results.push(
+        !pr.merged
+          ? fail('PR merged', pr.url, `merge ${repository}#${pr.number} into ${pr.baseBranch} first`)
+          : !protectedBase
+            ? fail(
+                'PR merged',
+                `${pr.url} merged into ${pr.baseBranch}, which has no branch protection`,
+                `protect ${pr.baseBranch} in GitHub (branch protection rules), or set gates.protected_branch: false`,
+              )
+            : pass(
+                'PR merged',
+                `${pr.url} merged into ${pr.baseBranch}${protected_branch ? ' (protected)' : ''}`,
+              ),
+      );
+    }
+    if (ci) {
+      if (!pr.mergeCommitSha) {
+        results.push(fail('CI green', pr.url, 'the pull request has no merge commit yet'));
+      } else {
+        const status = await ports.sourceControl.getCommitStatus(repository, pr.mergeCommitSha);
+        const failing = status.checks
+          .filter((c) => c.state !== 'success')
+          .map((c) => `${c.name}: ${c.state}`);
+        const sha = pr.mergeCommitSha.slice(0, 7);
+        results.push(
+          status.state === 'success'
+            ? pass('CI green', `${status.checks.length} checks passed on ${sha}`)
+            : fail(
+                'CI green',
+                `${status.state} on ${sha}${failing.length ? ` (${failing.join(', ')})` : ' (no checks reported)'}`,
+                'wait for CI to pass on the release commit, or fix the failing checks',
+              ),
+        );
+      }
+    }
+    if (migrations) {
+      const result = await migrationGate(ctx, repository, pr);
+      findings = result.findings;
+      results.push(result.gate);
+    }
+    return results;
+  });
+  return { gates, ...(findings ? { findings } : {}) };
+};
+
+const alarmsGate = async (
+  { service, task, ports }: Ctx,
+  settings: { triggers: Parameters<GatePorts['alarms']['check']>[0]['triggers'] },
+) => {
+  const name = 'No alarms firing';
+  return evaluate([name], async () => {
+    const check = await ports.alarms.check({
+      service: service.name,
+      environment: service.environment,
+      triggers: settings.triggers,
+      alarms: service.monitoring.alarms,
+      // before the deploy every alarm counts, however long it has been firing
+      since: new Date(0).toISOString(),
+    });
+    if (!check.breached) return [pass(name, 'all triggers within targets')];
+    const field = service.gates.alarms_override_field;
+    const reason = overrideReason(task, field);
+    const evidence = check.reasons.join('; ');
+    return reason
+      ? [pass(name, `firing: ${evidence}; overridden for a hot fix`, { override: reason })]
+      : [
+          fail(
+            name,
+            evidence,
+            `fix what is firing before deploying on top of it; for a hot fix, write the reason in the task's "${field}" field`,
+          ),
+        ];
+  });
 };
 
 /**
- * Checks the quality gates and records their evidence. A failed gate is an answer (`passed: false`), not an
- * error; a dependency that cannot answer throws, so the workflow retries it and reports it if it persists.
+ * Checks the quality gates and records their evidence. A failed gate is an answer (`passed: false`). A gate
+ * whose dependency cannot answer is recorded as not evaluated; when that failure is transient the step
+ * throws afterwards, so the workflow retries it, and reports the gates if it persists. Overrides are audited.
  */
 export const checkGates = async (
   input: unknown,
@@ -125,40 +334,36 @@ export const checkGates = async (
   const { state, service, settings } = contextFor(input, ports);
   await ports.store.updateDeployment(state.deploymentId, { stage: 'CheckGates', status: 'checking' });
   const task = await ports.tracker.getTask(state.taskId);
+  const ctx: Ctx = { service, task, ports };
+  const source = await sourceGates(ctx);
   const gates: GateResult[] = [
-    runnableGate(service, ports),
-    ...(await sourceGates(service, task, ports)),
-    ...service.gates.sign_off.map((field) => signOffGate(field, task)),
+    runnableGate(ctx),
+    ...freezeGate(ctx),
+    ...source.gates,
+    ...service.gates.sign_off.map((signOff) => signOffGate(signOff, task)),
+    ...(service.gates.alarms_clear ? await alarmsGate(ctx, settings) : []),
   ];
-  if (service.gates.alarms_clear) {
-    try {
-      const check = await ports.alarms.check({
-        service: service.name,
-        environment: service.environment,
-        triggers: settings.triggers,
-        alarms: service.monitoring.alarms,
-        since: new Date(0).toISOString(),
-      });
-      gates.push(
-        check.breached
-          ? {
-              name: 'No alarms firing',
-              passed: false,
-              evidence: check.reasons.join('; '),
-              reason: 'fix what is firing before deploying on top of it',
-            }
-          : { name: 'No alarms firing', passed: true, evidence: 'all triggers within targets' },
-      );
-    } catch (error) {
-      gates.push({
-        name: 'No alarms firing',
-        passed: false,
-        evidence: `cannot read alarms: ${errorMessage(error)}`,
-        reason: 'the alarm source must answer before a deploy',
-      });
-    }
+  await ports.store.updateDeployment(state.deploymentId, {
+    gates,
+    ...(source.findings ? { migrations: source.findings } : {}),
+  });
+  const now = ports.clock.now().toISOString();
+  for (const gate of gates.filter((g) => g.override)) {
+    await ports.store.appendAudit({
+      at: now,
+      deploymentId: state.deploymentId,
+      action: 'gate-overridden',
+      actor: `task ${task.id}`,
+      channel: 'tracker',
+      detail: `${gate.name}: ${gate.override}`,
+    });
   }
-  await ports.store.updateDeployment(state.deploymentId, { gates });
+  const transient = gates.filter((g) => g.error?.startsWith(`${TransientDependencyError.name}:`));
+  if (transient.length > 0) {
+    throw new TransientDependencyError(
+      `could not evaluate ${transient.map((g) => `"${g.name}" (${g.error})`).join(', ')}`,
+    );
+  }
   const failed = gates.filter((g) => !g.passed).map((g) => g.name);
   return { passed: failed.length === 0, failed };
 };

@@ -10,7 +10,7 @@ import {
   TransientDependencyError,
 } from '../shared/errors.js';
 import { failMonitor } from '../shared/fail-monitor.js';
-import type { DeploymentRecord } from '../shared/ports/deployment-store.js';
+import { type DeploymentRecord, FINISHED_STATUSES } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
 import { startDeployment } from '../shared/start-deployment.js';
 
@@ -34,14 +34,6 @@ export type CommandOutcome =
   | { result: 'accepted'; action: 'approve' | 'hold' | 'rollback'; deploymentId: string }
   | { result: 'refused'; reason: string; deploymentId?: string }
   | { result: 'ignored'; reason: string; deploymentId?: string };
-
-const FINISHED: DeploymentRecord['status'][] = [
-  'deployed',
-  'blocked',
-  'held',
-  'rolled-back',
-  'rollback-failed',
-];
 
 /** A command was understood but is not allowed or not possible now: answered on the task, audited. */
 class Refusal extends DomainError {
@@ -113,7 +105,9 @@ const reply = async (ports: CommandPorts, taskId: string, text: string) => {
 };
 
 const runningDeployment = async (ports: CommandPorts, taskId: string) =>
-  newestFirst(await ports.store.listDeployments({ taskId })).find((d) => !FINISHED.includes(d.status));
+  newestFirst(await ports.store.listDeployments({ taskId })).find(
+    (d) => !FINISHED_STATUSES.includes(d.status),
+  );
 
 const startNow = async (ctx: CommentContext, ports: CommandPorts): Promise<CommandOutcome> => {
   // A retried delivery of a `/deploy` that already started a (maybe finished) deployment starts no other.
@@ -215,7 +209,7 @@ const rollback = async (
   }
   if (await alreadyHandled(ports, latest.deploymentId, ctx))
     return { result: 'ignored', reason: 'duplicate delivery', deploymentId: latest.deploymentId };
-  if (FINISHED.includes(latest.status)) {
+  if (FINISHED_STATUSES.includes(latest.status)) {
     throw new Refusal(
       `${latest.deploymentId} is already ${latest.status}. Manual rollback of a finished deployment is not available yet (it comes with the operations work); follow the rollback procedure of its plan.`,
       latest.deploymentId,

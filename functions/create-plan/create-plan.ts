@@ -1,10 +1,13 @@
 import type { z } from 'zod';
-import { contextFor, requireRecord, sha256, stepVars } from '../shared/deployment.js';
+import { contextFor, requireRecord, stepVars } from '../shared/deployment.js';
 import { renderPlan } from '../shared/plan.js';
 import type { Ports } from '../shared/ports/index.js';
 import type { PlanResultSchema } from '../shared/workflow.js';
 
-/** Writes the deployment plan, stores it with its hash, and posts it on the task. */
+/**
+ * Writes the deployment plan (Markdown for people, JSON for tools), stores both with the hash of the JSON
+ * the approval binds to, and posts the Markdown on the task.
+ */
 export const createPlan = async (
   input: unknown,
   ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'clock'>,
@@ -12,17 +15,22 @@ export const createPlan = async (
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   const task = await ports.tracker.getTask(state.taskId);
-  const { markdown, risk } = renderPlan({
+  const { plan, markdown, risk, hash } = renderPlan({
     task,
     service,
     settings,
     gates: record.gates ?? [],
     deploymentId: state.deploymentId,
     vars: stepVars(state, task.customFields),
+    ...(record.migrations ? { migrations: record.migrations } : {}),
   });
-  const hash = sha256(markdown);
   const key = `plans/${state.deploymentId}.md`;
   await ports.artifacts.put(key, markdown, 'text/markdown; charset=utf-8');
+  await ports.artifacts.put(
+    `plans/${state.deploymentId}.json`,
+    `${JSON.stringify({ ...plan, hash }, null, 2)}\n`,
+    'application/json',
+  );
   await ports.store.updateDeployment(state.deploymentId, {
     stage: 'CreatePlan',
     plan: { hash, key, risk, markdown },

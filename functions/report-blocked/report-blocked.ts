@@ -10,17 +10,24 @@ export const reportBlocked = async (
   const { state } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   const failedGates = (record.gates ?? []).filter((g) => !g.passed);
-  const body = state.error
-    ? [
-        `Could not prepare the deployment: ${state.error.Cause ?? state.error.Error} (${state.error.Error})`,
-        '',
-        'Nothing was deployed. Fix the cause, then comment `/deploy` (or move the task again) to retry.',
-      ]
-    : [
-        ...failedGates.map((g) => `✗ ${g.name}: ${g.evidence}${g.reason ? `\n  → ${g.reason}` : ''}`),
-        '',
-        'Cannot deploy until all gates pass. Then comment `/deploy` (or move the task again) to retry.',
-      ];
+  const gateLine = (g: (typeof failedGates)[number]) =>
+    g.error
+      ? `? ${g.name}: could not be evaluated (${g.error})${g.reason ? `\n  → ${g.reason}` : ''}`
+      : `✗ ${g.name}: ${g.evidence}${g.reason ? `\n  → ${g.reason}` : ''}`;
+  const retry = 'comment `/deploy` (or move the task again) to retry.';
+  const body = [
+    ...(state.error
+      ? [
+          `Could not prepare the deployment: ${state.error.Cause ?? state.error.Error} (${state.error.Error})`,
+          '',
+        ]
+      : []),
+    ...failedGates.map(gateLine),
+    ...(failedGates.length > 0 ? [''] : []),
+    failedGates.length > 0
+      ? `Cannot deploy until all gates pass. Then ${retry}`
+      : `Nothing was deployed. Fix the cause, then ${retry}`,
+  ];
   await ports.tracker.comment(
     state.taskId,
     ['⚠️ DEPLOYMENT BLOCKED - Quality gates not met', '', ...body].join('\n'),

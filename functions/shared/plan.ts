@@ -1,7 +1,7 @@
 import type { ServiceSettings } from './config/resolve.js';
 import type { Check, Service, Step } from './config/schema.js';
-import { displayName, formatDuration } from './deployment.js';
-import type { GateResult } from './ports/deployment-store.js';
+import { displayName, formatDuration, sha256 } from './deployment.js';
+import type { GateResult, MigrationFinding } from './ports/deployment-store.js';
 import type { TrackerTask } from './ports/tracker.js';
 
 export type Risk = 'low' | 'medium' | 'high';
@@ -29,13 +29,16 @@ const stepLine = (step: Step, vars: Vars): string => {
   }
 };
 
-const undoLine = (step: Step, keepDatabase: boolean, vars: Vars): string => {
+const undoLine = (step: Step, keepDatabase: boolean, vars: Vars, migrations: MigrationFinding[]): string => {
+  const irreversible = migrations.filter((m) => m.irreversible);
   switch (step.kind) {
     case 'command':
       return step.undo
         ? `run \`${shell(step.undo, vars)}\` (restores what \`${shell(step.record ?? ['(nothing recorded)'], vars)}\` recorded)`
         : 'nothing to undo (no `undo` command): kept';
     case 'migration':
+      if (irreversible.length > 0)
+        return `no automatic database rollback: ${irreversible.map((m) => `${m.path} (${m.reasons.join('; ')})`).join(', ')} cannot be undone`;
       if (keepDatabase)
         return 'keep database: the migration stays in place (old code must not depend on its absence)';
       return step.down ? `run \`${shell(step.down, vars)}\`` : 'irreversible: no automatic database rollback';
@@ -48,10 +51,10 @@ const undoLine = (step: Step, keepDatabase: boolean, vars: Vars): string => {
   }
 };
 
-const checkLine = (check: Check): string => {
+const checkLine = (check: Check, vars: Vars): string => {
   switch (check.kind) {
     case 'http':
-      return `${check.method} ${check.url} → expect ${check.expect_status}${
+      return `${check.method} ${fill(check.url, vars)} → expect ${check.expect_status}${
         check.expect_body
           ? ` with ${Object.entries(check.expect_body)
               .map(([k, v]) => `${k}=${v}`)
@@ -61,28 +64,42 @@ const checkLine = (check: Check): string => {
     case 'sql':
       return `SQL \`${check.query}\`${check.expect !== undefined ? ` → expect ${check.expect}` : ''}`;
     case 'rollout':
-      return `deployment/${check.deployment} runs ${check.image} everywhere`;
+      return `deployment/${check.deployment} runs ${fill(check.image, vars)} everywhere`;
   }
 };
 
-/** Low when every step can be undone; medium when something stays; high when something cannot be undone. */
-export const assessRisk = (service: Service): { risk: Risk; reasons: string[] } => {
+const RANK: Record<Risk, number> = { low: 0, medium: 1, high: 2 };
+
+/**
+ * Risk from the facts: what cannot be undone (irreversible migrations, steps without undo), how many
+ * components change together, overridden gates (firing alarms, a freeze) and missing verification.
+ */
+export const assessRisk = (
+  service: Service,
+  facts: { migrations?: MigrationFinding[]; gates?: GateResult[] } = {},
+): { risk: Risk; reasons: string[] } => {
   const reasons: string[] = [];
   let risk: Risk = 'low';
+  const raise = (to: Risk, reason: string) => {
+    reasons.push(reason);
+    if (RANK[to] > RANK[risk]) risk = to;
+  };
   for (const step of service.steps) {
-    if (step.kind === 'command' && !step.undo) {
-      reasons.push(`"${step.name}" has no undo command`);
-      risk = 'medium';
-    }
-    if (step.kind === 'migration' && !step.down && !service.rollback.keep_database) {
-      reasons.push(`"${step.name}" cannot be rolled back automatically`);
-      risk = 'high';
-    }
+    if (step.kind === 'command' && !step.undo) raise('medium', `"${step.name}" has no undo command`);
+    if (step.kind === 'migration' && !step.down && !service.rollback.keep_database)
+      raise('high', `"${step.name}" cannot be rolled back automatically`);
   }
-  if (service.verification.length === 0) {
-    reasons.push('no verification checks are configured');
-    if (risk === 'low') risk = 'medium';
+  for (const m of facts.migrations ?? []) {
+    if (m.irreversible) raise('high', `migration ${m.path} is irreversible: no automatic database rollback`);
+    else if (m.kind === 'destructive')
+      raise('high', `migration ${m.path} is destructive (${m.reasons.join('; ')})`);
+    else raise('medium', `migration ${m.path} changes the schema (additive)`);
   }
+  const components = service.steps.filter((s) => s.kind !== 'cloudfront-invalidation').length;
+  if (components >= 4) raise('medium', `${components} components change together`);
+  for (const gate of (facts.gates ?? []).filter((g) => g.override))
+    raise('high', `gate "${gate.name}" overridden: ${gate.override}`);
+  if (service.verification.length === 0) raise('medium', 'no verification checks are configured');
   if (reasons.length === 0) reasons.push('every step can be undone automatically', 'rollback plan ready');
   return { risk, reasons };
 };
@@ -95,63 +112,171 @@ export interface PlanInput {
   deploymentId: string;
   /** the values steps fill `{{name}}` with */
   vars?: Vars;
+  /** the migrations the release adds, as the migration gate classified them */
+  migrations?: MigrationFinding[];
 }
 
-/** The deployment plan the approver reads, in the seed's structure. */
-export const renderPlan = ({
+/** The plan as data: what the approver approves (its hash binds the approval) and what Markdown shows. */
+export interface DeploymentPlan {
+  version: 1;
+  deploymentId: string;
+  task: { id: string; name: string; url?: string };
+  service: string;
+  displayName: string;
+  environment: string;
+  checklist: {
+    name: string;
+    state: 'passed' | 'failed' | 'not evaluated';
+    evidence: string;
+    override?: string;
+  }[];
+  steps: { name: string; kind: Step['kind']; action: string }[];
+  migrations: MigrationFinding[];
+  verification: { name: string; kind: Check['kind']; check: string }[];
+  verificationTimeoutSeconds: number;
+  monitoring: {
+    periodSeconds: number;
+    reportIntervalSeconds: number;
+    triggers: string[];
+    autoRollback: boolean;
+  };
+  /** in the order they run: the last step first */
+  rollback: { name: string; action: string }[];
+  risk: { level: Risk; reasons: string[] };
+  successCriteria: string[];
+}
+
+/** Builds the plan from the config, the task, the gates' evidence and the classified migrations. */
+export const buildPlan = ({
   task,
   service,
   settings,
   gates,
   deploymentId,
   vars = {},
-}: PlanInput): { markdown: string; risk: Risk } => {
-  const { risk, reasons } = assessRisk(service);
+  migrations = [],
+}: PlanInput): DeploymentPlan => {
+  const { risk, reasons } = assessRisk(service, { migrations, gates });
   const t = settings.triggers;
-  const lines = [
-    `# Deployment Plan: ${task.name}`,
+  return {
+    version: 1,
+    deploymentId,
+    task: { id: task.id, name: task.name, ...(task.url ? { url: task.url } : {}) },
+    service: service.name,
+    displayName: displayName(service),
+    environment: service.environment,
+    checklist: gates.map((g) => ({
+      name: g.name,
+      state: g.error ? 'not evaluated' : g.passed ? 'passed' : 'failed',
+      evidence: g.error ? `could not be evaluated (${g.error})` : g.evidence,
+      ...(g.override ? { override: g.override } : {}),
+    })),
+    steps: service.steps.map((s) => ({ name: s.name, kind: s.kind, action: stepLine(s, vars) })),
+    migrations,
+    verification: service.verification.map((c) => ({
+      name: c.name,
+      kind: c.kind,
+      check: checkLine(c, vars),
+    })),
+    verificationTimeoutSeconds: settings.verificationTimeoutSeconds,
+    monitoring: {
+      periodSeconds: settings.monitoringPeriodSeconds,
+      reportIntervalSeconds: settings.reportIntervalSeconds,
+      triggers: [
+        `Error rate > ${t.error_rate}% for ${formatDuration(t.error_rate_for)}`,
+        `Response time p99 > ${t.response_time_p99} ms for ${formatDuration(t.response_time_p99_for)}`,
+        `${t.health_check_failures} consecutive failed health checks`,
+        ...service.monitoring.alarms.map((a) => `CloudWatch alarm ${a}`),
+      ],
+      autoRollback: settings.autoRollback,
+    },
+    rollback: [...service.steps]
+      .reverse()
+      .map((s) => ({ name: s.name, action: undoLine(s, service.rollback.keep_database, vars, migrations) })),
+    risk: { level: risk, reasons },
+    successCriteria: [
+      'All verification checks pass',
+      `No rollback trigger fires for ${formatDuration(settings.monitoringPeriodSeconds)}`,
+    ],
+  };
+};
+
+/** Canonical JSON (keys sorted) so the same plan always has the same hash. */
+const canonical = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a.localeCompare(b)),
+        )
+      : v,
+  );
+
+/** The content hash an approval binds to: SHA-256 of the plan's canonical JSON. */
+export const planHash = (plan: DeploymentPlan): string => sha256(canonical(plan));
+
+const CHECK_MARK = { passed: 'x', failed: ' ', 'not evaluated': '?' } as const;
+
+/** The plan as the approver reads it, in the seed's structure. */
+export const renderPlanMarkdown = (plan: DeploymentPlan): string => {
+  const level = plan.risk.level;
+  return [
+    `# Deployment Plan: ${plan.task.name}`,
     '',
-    `Service **${displayName(service)}** → ${service.environment} · deployment \`${deploymentId}\` · task ${task.id}`,
+    `Service **${plan.displayName}** → ${plan.environment} · deployment \`${plan.deploymentId}\` · task ${plan.task.id}`,
     '',
     '## Pre-Deploy Checklist',
-    ...gates.map((g) => `- [${g.passed ? 'x' : ' '}] ${g.name}: ${g.evidence}`),
-    `- [x] Rollback plan ready`,
-    `- [x] Monitoring configured`,
+    ...plan.checklist.map(
+      (c) =>
+        `- [${CHECK_MARK[c.state]}] ${c.name}: ${c.evidence}${c.override ? ` (override: ${c.override})` : ''}`,
+    ),
+    '- [x] Rollback plan ready',
+    '- [x] Monitoring configured',
     '',
     '## Deployment Steps',
-    ...service.steps.map((s, i) => `${i + 1}. **${s.name}** (${s.kind}): ${stepLine(s, vars)}`),
+    ...plan.steps.map((s, i) => `${i + 1}. **${s.name}** (${s.kind}): ${s.action}`),
+    ...(plan.migrations.length > 0
+      ? [
+          '',
+          'Migrations in this release:',
+          ...plan.migrations.map(
+            (m) =>
+              `- \`${m.path}\`: ${m.kind}${m.irreversible ? ', irreversible' : ''}${m.reasons.length ? ` (${m.reasons.join('; ')})` : ''}`,
+          ),
+        ]
+      : []),
     '',
     '## Verification Plan',
-    ...(service.verification.length > 0
-      ? service.verification.map((c) => `- **${c.name}**: ${checkLine(c)}`)
+    ...(plan.verification.length > 0
+      ? plan.verification.map((c) => `- **${c.name}**: ${c.check}`)
       : ['- none configured']),
-    `- Bounded by ${formatDuration(settings.verificationTimeoutSeconds)}`,
+    `- Bounded by ${formatDuration(plan.verificationTimeoutSeconds)}`,
     '',
     '## Monitoring Plan',
-    `Monitor for ${formatDuration(settings.monitoringPeriodSeconds)} after the deploy, with a status report every ${formatDuration(settings.reportIntervalSeconds)}.`,
-    `- Error rate > ${t.error_rate}% for ${formatDuration(t.error_rate_for)}`,
-    `- Response time p99 > ${t.response_time_p99} ms for ${formatDuration(t.response_time_p99_for)}`,
-    `- ${t.health_check_failures} consecutive failed health checks`,
-    ...service.monitoring.alarms.map((a) => `- CloudWatch alarm ${a}`),
-    settings.autoRollback
+    `Monitor for ${formatDuration(plan.monitoring.periodSeconds)} after the deploy, with a status report every ${formatDuration(plan.monitoring.reportIntervalSeconds)}.`,
+    ...plan.monitoring.triggers.map((t) => `- ${t}`),
+    plan.monitoring.autoRollback
       ? 'Any of these rolls back automatically.'
       : 'Automatic rollback is **disabled**: a trigger only reports.',
     '',
     '## Rollback Plan',
     'In reverse order:',
-    ...[...service.steps]
-      .reverse()
-      .map((s, i) => `${i + 1}. **${s.name}**: ${undoLine(s, service.rollback.keep_database, vars)}`),
+    ...plan.rollback.map((r, i) => `${i + 1}. **${r.name}**: ${r.action}`),
     'Then the verification checks run again to prove the previous version serves.',
     '',
     '## Risk Assessment',
-    `**${risk[0]?.toUpperCase()}${risk.slice(1)}**`,
-    ...reasons.map((r) => `- ${r}`),
+    `**${level[0]?.toUpperCase()}${level.slice(1)}**`,
+    ...plan.risk.reasons.map((r) => `- ${r}`),
     '',
     '## Success Criteria',
-    '- All verification checks pass',
-    `- No rollback trigger fires for ${formatDuration(settings.monitoringPeriodSeconds)}`,
+    ...plan.successCriteria.map((c) => `- ${c}`),
     '',
-  ];
-  return { markdown: lines.join('\n'), risk };
+  ].join('\n');
+};
+
+/** The plan, its Markdown, its risk and the hash the approval binds to. */
+export const renderPlan = (
+  input: PlanInput,
+): { plan: DeploymentPlan; markdown: string; risk: Risk; hash: string } => {
+  const plan = buildPlan(input);
+  return { plan, markdown: renderPlanMarkdown(plan), risk: plan.risk.level, hash: planHash(plan) };
 };

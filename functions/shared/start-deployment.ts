@@ -1,16 +1,8 @@
 import { servicesForList, settingsFor } from './config/resolve.js';
 import { BadRequestError } from './errors.js';
-import type { DeploymentRecord } from './ports/deployment-store.js';
+import { type DeploymentRecord, FINISHED_STATUSES } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
 import { type DeploymentRequest, DeploymentRequestSchema, type TRIGGERS } from './workflow.js';
-
-const FINISHED: DeploymentRecord['status'][] = [
-  'deployed',
-  'blocked',
-  'held',
-  'rolled-back',
-  'rollback-failed',
-];
 
 export interface StartRequest {
   taskId: string;
@@ -60,7 +52,7 @@ export const startDeployment = async (
     };
   }
   const previous = await ports.store.listDeployments({ taskId: task.id });
-  const running = previous.find((d) => !FINISHED.includes(d.status));
+  const running = previous.find((d) => !FINISHED_STATUSES.includes(d.status));
   if (running)
     return {
       started: false,

@@ -48,6 +48,19 @@ export const ClickUpTaskSchema = z
     url: z.string().optional(),
     date_updated: z.string().nullish(),
     custom_fields: z.array(ClickUpCustomFieldSchema).default([]),
+    tags: z.array(z.object({ name: z.string() }).loose()).default([]),
+    checklists: z
+      .array(
+        z
+          .object({
+            name: z.string(),
+            items: z
+              .array(z.object({ name: z.string(), resolved: z.boolean().nullish() }).loose())
+              .default([]),
+          })
+          .loose(),
+      )
+      .default([]),
   })
   .loose();
 export type ClickUpTask = z.infer<typeof ClickUpTaskSchema>;

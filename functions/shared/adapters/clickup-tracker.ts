@@ -44,6 +44,11 @@ const toTask = (task: ClickUpTask): TrackerTask => {
     listId: task.list.id,
     ...(task.url ? { url: task.url } : {}),
     customFields,
+    tags: task.tags.map((t) => t.name),
+    checklists: task.checklists.map((c) => ({
+      name: c.name,
+      items: c.items.map((i) => ({ name: i.name, resolved: i.resolved === true })),
+    })),
   };
 };
 

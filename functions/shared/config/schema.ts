@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freezeWindowProblem } from '../freeze.js';
 
 const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 } as const;
 type Unit = keyof typeof UNIT_SECONDS;
@@ -149,12 +150,51 @@ export const TriggersSchema = z.strictObject({
 });
 export type Triggers = z.infer<typeof TriggersSchema>;
 
+/** A sign-off: a custom field reading Approved (a bare string is a field name), a tag, or a checklist item. */
+export const SignOffSchema = z.union([
+  z.string().min(1),
+  z.strictObject({ field: z.string().min(1), values: z.array(z.string().min(1)).optional() }),
+  z.strictObject({ tag: z.string().min(1) }),
+  z.strictObject({ checklist: z.string().min(1), item: z.string().min(1).optional() }),
+]);
+export type SignOff = z.infer<typeof SignOffSchema>;
+
+export const FreezeWindowSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    /** when each freeze starts: five cron fields, e.g. "0 15 * * FRI" */
+    cron: z.string().min(1),
+    /** how long each freeze lasts from its start, e.g. 65h */
+    duration: duration('h'),
+    timezone: z.string().default('UTC'),
+  })
+  .superRefine((w, ctx) => {
+    const problem = freezeWindowProblem(w.cron, w.timezone);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: problem });
+  });
+
+export const MigrationGateSchema = z.strictObject({
+  /** folder (in the repository) the release's migrations are added under */
+  path: z.string().min(1),
+  dialect: z.enum(['postgresql', 'mysql']),
+  /** let destructive migrations through; the plan then says "no automatic database rollback" */
+  allow_destructive: z.boolean().default(false),
+});
+
 export const GatesSchema = z.strictObject({
   ci: z.boolean().default(true),
   pr_merged: z.boolean().default(true),
-  /** tracker custom fields that must read "Approved" (the seed's security and QA sign-off) */
-  sign_off: z.array(z.string()).default(['Security Review', 'QA']),
+  /** the pull request's base branch must have branch protection */
+  protected_branch: z.boolean().default(true),
+  /** the seed's security and QA sign-off: custom fields reading Approved, tags or checklist items */
+  sign_off: z.array(SignOffSchema).default(['Security Review', 'QA']),
   alarms_clear: z.boolean().default(true),
+  /** a task custom field whose text (the reason) lets a hot fix deploy while alarms fire; audited */
+  alarms_override_field: z.string().min(1).default('Hotfix Reason'),
+  freeze_windows: z.array(FreezeWindowSchema).default([]),
+  /** a task custom field whose text (the reason) lets a deployment through a freeze window; audited */
+  freeze_override_field: z.string().min(1).default('Freeze Override Reason'),
+  migrations: MigrationGateSchema.optional(),
 });
 
 export const ApproverSchema = z
@@ -183,6 +223,11 @@ export const ServiceSchema = z.strictObject({
     output_status: z.string().optional(),
     failure_status: z.string().optional(),
   }),
+  /** the GitHub repository (owner/name) of the service; a task's "Repository" field overrides it */
+  repository: z
+    .string()
+    .regex(/^[\w.-]+\/[\w.-]+$/, { error: 'expected a repository as owner/name' })
+    .optional(),
   links: z.record(z.string(), z.url()).default({}),
   gates: GatesSchema.default(GatesSchema.parse({})),
   approvers: z.array(ApproverSchema).default([]),

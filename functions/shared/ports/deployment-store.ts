@@ -14,6 +14,15 @@ export type DeploymentStatus =
   | 'rolled-back'
   | 'rollback-failed';
 
+/** The statuses a deployment ends in: nothing runs for it any more. */
+export const FINISHED_STATUSES: readonly DeploymentStatus[] = [
+  'deployed',
+  'blocked',
+  'held',
+  'rolled-back',
+  'rollback-failed',
+];
+
 export interface GateResult {
   name: string;
   passed: boolean;
@@ -21,6 +30,18 @@ export interface GateResult {
   evidence: string;
   /** why it failed, and what to do */
   reason?: string;
+  /** the gate could not be evaluated (a dependency failed): why; `passed` is then false */
+  error?: string;
+  /** a configured override let it pass: the reason given on the task */
+  override?: string;
+}
+
+/** A migration the release adds, as the migration-safety gate classified it. */
+export interface MigrationFinding {
+  path: string;
+  kind: 'additive' | 'destructive';
+  irreversible: boolean;
+  reasons: string[];
 }
 
 export interface StepRecord {
@@ -85,6 +106,8 @@ export interface DeploymentRecord {
   updatedAt: string;
   finishedAt?: string;
   gates?: GateResult[];
+  /** the migrations the release adds, classified (when the migration gate is configured) */
+  migrations?: MigrationFinding[];
   plan?: { hash: string; key: string; risk: 'low' | 'medium' | 'high'; markdown: string };
   approval?: ApprovalDecision;
   steps: StepRecord[];

@@ -6,6 +6,13 @@ export interface TrackerTask {
   listId: string;
   url?: string;
   customFields: Record<string, string>;
+  tags?: string[];
+  checklists?: TrackerChecklist[];
+}
+
+export interface TrackerChecklist {
+  name: string;
+  items: { name: string; resolved: boolean }[];
 }
 
 export interface TrackerComment {

@@ -62,10 +62,21 @@ const TASK = {
     { id: 'f3', name: 'QA', type: 'short_text' },
     { id: 'f4', name: 'Risk points', type: 'number', value: '8' },
   ],
+  tags: [{ name: 'qa-approved', tag_fg: '#fff', tag_bg: '#000' }],
+  checklists: [
+    {
+      id: 'c1',
+      name: 'Release',
+      items: [
+        { id: 'i1', name: 'QA sign-off', resolved: true },
+        { id: 'i2', name: 'Docs', resolved: false },
+      ],
+    },
+  ],
 };
 
 describe('ClickUpTracker', () => {
-  it('reads a task with its custom fields by name, drop-downs as option names', async () => {
+  it('reads a task with its custom fields by name (drop-downs as option names), tags and checklists', async () => {
     // Prepare
     const clickup = fakeClickUp({ 'GET /v2/task/86abc': () => json(TASK) });
     const tracker = new ClickUpTracker({ token: 'pk_1_ABC', fetch: clickup.fetch });
@@ -81,6 +92,16 @@ describe('ClickUpTracker', () => {
       listId: '901',
       url: 'https://app.clickup.com/t/86abc',
       customFields: { PR: '482', 'Security Review': 'Approved', 'Risk points': '8' },
+      tags: ['qa-approved'],
+      checklists: [
+        {
+          name: 'Release',
+          items: [
+            { name: 'QA sign-off', resolved: true },
+            { name: 'Docs', resolved: false },
+          ],
+        },
+      ],
     });
     expect(clickup.calls[0]?.headers.authorization).toBe('pk_1_ABC');
   });

@@ -85,4 +85,92 @@ describe('renderPlan', () => {
     expect(medium.risk).toBe('medium');
     expect(medium.markdown).toContain('- "Deploy frontend" has no undo command');
   });
+
+  it('rates an irreversible migration high and says there is no automatic database rollback', () => {
+    // Prepare
+    const settings = settingsFor(config, service);
+    const migrations = [
+      {
+        path: 'db/migrations/001_add_prefs.sql',
+        kind: 'additive' as const,
+        irreversible: false,
+        reasons: [],
+      },
+      {
+        path: 'db/migrations/002_drop_legacy.sql',
+        kind: 'destructive' as const,
+        irreversible: true,
+        reasons: ['DROP COLUMN users.legacy_flags'],
+      },
+    ];
+
+    // Act
+    const { risk, markdown, plan } = renderPlan({
+      task,
+      service,
+      settings,
+      gates: [],
+      deploymentId: 'd',
+      migrations,
+    });
+
+    // Assess
+    expect(risk).toBe('high');
+    expect(markdown).toContain(
+      '3. **Database migration**: no automatic database rollback: db/migrations/002_drop_legacy.sql (DROP COLUMN users.legacy_flags) cannot be undone',
+    );
+    expect(markdown).toContain(
+      '- `db/migrations/002_drop_legacy.sql`: destructive, irreversible (DROP COLUMN users.legacy_flags)',
+    );
+    expect(plan.risk.reasons).toContain(
+      'migration db/migrations/002_drop_legacy.sql is irreversible: no automatic database rollback',
+    );
+  });
+
+  it('marks a gate that could not be evaluated with ? and an overridden gate with its reason, and rates an override high', () => {
+    // Prepare
+    const settings = settingsFor(config, service);
+    const gates = [
+      {
+        name: 'CI green',
+        passed: false,
+        evidence: 'could not be evaluated',
+        error: 'TransientDependencyError: GitHub 502',
+      },
+      {
+        name: 'No alarms firing',
+        passed: true,
+        evidence: 'firing: api-5xx; overridden for a hot fix',
+        override: 'INC-42 fix',
+      },
+    ];
+
+    // Act
+    const { markdown, risk } = renderPlan({ task, service, settings, gates, deploymentId: 'd' });
+
+    // Assess
+    expect(markdown).toContain(
+      '- [?] CI green: could not be evaluated (TransientDependencyError: GitHub 502)',
+    );
+    expect(markdown).toContain(
+      '- [x] No alarms firing: firing: api-5xx; overridden for a hot fix (override: INC-42 fix)',
+    );
+    expect(risk).toBe('high');
+  });
+
+  it('hashes the plan as canonical JSON: the same plan the same hash, any change a new one', () => {
+    // Prepare
+    const settings = settingsFor(config, service);
+    const input = { task, service, settings, gates: [], deploymentId: 'd' };
+
+    // Act
+    const first = renderPlan(input);
+    const again = renderPlan({ ...input });
+    const renamed = renderPlan({ ...input, task: { ...task, name: 'User Notifications v2' } });
+
+    // Assess
+    expect(first.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(again.hash).toBe(first.hash);
+    expect(renamed.hash).not.toBe(first.hash);
+  });
 });

@@ -48,4 +48,68 @@ describe("the seed's notifications release config", () => {
     );
     expect(markdown).toContain('**Database migration**: keep database');
   });
+
+  it("plans the seed's release with every section of the seed's example plan", () => {
+    // Prepare: the evidence of a release that passed every gate, with one additive migration
+    const config = loadConfigFile(FILE);
+    const [service] = config.services;
+    if (!service) throw new Error('no service');
+    const gates = [
+      { name: 'Runtime can run every step', passed: true, evidence: '5 steps, 4 checks' },
+      { name: 'Outside freeze windows', passed: true, evidence: '1 window, none active' },
+      {
+        name: 'PR merged',
+        passed: true,
+        evidence: 'https://github.com/acme/notifications/pull/482 merged into main (protected)',
+      },
+      { name: 'CI green', passed: true, evidence: '7 checks passed on 4f2a9c1' },
+      { name: 'Migrations safe', passed: true, evidence: '20261127_create_notifications.sql additive' },
+      { name: 'Security Review approved', passed: true, evidence: 'Security Review: Approved' },
+      { name: 'QA approved', passed: true, evidence: 'QA: Approved' },
+      { name: 'No alarms firing', passed: true, evidence: 'all triggers within targets' },
+    ];
+    const migrations = [
+      {
+        path: 'db/migrations/20261127_create_notifications.sql',
+        kind: 'additive' as const,
+        irreversible: false,
+        reasons: ['CREATE TABLE notifications', 'CREATE INDEX notifications_user_id_idx'],
+      },
+    ];
+
+    // Act
+    const { markdown, risk } = renderPlan({
+      task: {
+        id: '86b1xk7qz',
+        name: 'User Notifications',
+        status: 'Ready to Deploy',
+        listId: '901234567',
+        customFields: {},
+      },
+      service,
+      settings: settingsFor(config, service),
+      gates,
+      deploymentId: '86b1xk7qz-1',
+      vars: { release: 'v2.4.0' },
+      migrations,
+    });
+
+    // Assess: the seed's checklist, its four components, its verification, rollback and monitoring
+    for (const item of [
+      'CI green',
+      'Security Review approved',
+      'QA approved',
+      'PR merged',
+      'Migrations safe',
+      'Rollback plan ready',
+      'Monitoring configured',
+    ])
+      expect(markdown).toMatch(new RegExp(`- \\[x\\] ${item}`));
+    for (const step of ['Database migration', 'Deploy backend', 'Deploy frontend', 'Deploy WebSocket server'])
+      expect(markdown).toContain(`**${step}**`);
+    expect(markdown).toContain('SQL `SELECT COUNT(*) FROM notifications`');
+    expect(markdown).toContain('**Database migration**: keep database');
+    expect(risk).toBe('medium');
+    expect(markdown).toMatchSnapshot();
+  });
 });
