@@ -15,7 +15,13 @@ export const PR_FIELD = 'PR';
 export const REPOSITORY_FIELD = 'Repository';
 
 type GatePorts = Pick<Ports, 'sourceControl' | 'alarms' | 'steps' | 'checks' | 'clock'>;
-type Ctx = { service: Service; task: TrackerTask; ports: GatePorts };
+type Ctx = {
+  service: Service;
+  task: TrackerTask;
+  ports: GatePorts;
+  /** gates whose dependency failed transiently: the workflow retries the whole step */
+  transient: GateResult[];
+};
 
 const pass = (name: string, evidence: string, extra: Partial<GateResult> = {}): GateResult => ({
   name,
@@ -34,18 +40,24 @@ const fail = (name: string, evidence: string, reason: string): GateResult => ({
  * Runs gates that read a dependency. When it cannot answer, each named gate is reported as not evaluated
  * (never as passed) with the error; the caller decides whether a retry may help.
  */
-const evaluate = async (names: string[], run: () => Promise<GateResult[]>): Promise<GateResult[]> => {
+const evaluate = async (
+  ctx: Ctx,
+  names: string[],
+  run: () => Promise<GateResult[]>,
+): Promise<GateResult[]> => {
   try {
     return await run();
   } catch (error) {
     const message = errorMessage(error);
-    return names.map((name) => ({
+    const gates: GateResult[] = names.map((name) => ({
       name,
       passed: false,
       evidence: 'could not be evaluated',
       error: `${error instanceof Error ? error.name : 'Error'}: ${message}`,
       reason: 'comment /deploy to try again once the dependency answers',
     }));
+    if (error instanceof TransientDependencyError) ctx.transient.push(...gates);
+    return gates;
   }
 };
 
@@ -182,13 +194,12 @@ const isMigration = (path: string, folder: string) => {
 
 /** Classifies the migrations the release adds; a destructive one fails unless the config allows it. */
 const migrationGate = async (
-  { service, ports }: Ctx,
+  { ports }: Ctx,
+  config: NonNullable<Service['gates']['migrations']>,
   repository: string,
   pr: PullRequestInfo,
 ): Promise<{ gate: GateResult; findings: MigrationFinding[] }> => {
-  const config = service.gates.migrations;
   const name = 'Migrations safe';
-  if (!config) throw new Error('unreachable: no migration gate configured');
   const files = (await ports.sourceControl.listPullRequestFiles(repository, pr.number)).filter(
     (f) => (f.status === 'added' || f.status === 'renamed') && isMigration(f.path, config.path),
   );
@@ -239,7 +250,7 @@ const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: 
     return { gates: names.map((n) => fail(n, 'no repository known', reason)) };
   }
   let findings: MigrationFinding[] | undefined;
-  const gates = await evaluate(names, async () => {
+  const gates = await evaluate(ctx, names, async () => {
     const pr = await findPullRequest(ctx, repository);
     if ('missing' in pr) return names.map((n) => fail(n, 'no pull request found', pr.missing));
     const results: GateResult[] = [];
@@ -283,7 +294,7 @@ const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: 
       }
     }
     if (migrations) {
-      const result = await migrationGate(ctx, repository, pr);
+      const result = await migrationGate(ctx, migrations, repository, pr);
       findings = result.findings;
       results.push(result.gate);
     }
@@ -293,11 +304,12 @@ const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: 
 };
 
 const alarmsGate = async (
-  { service, task, ports }: Ctx,
+  ctx: Ctx,
   settings: { triggers: Parameters<GatePorts['alarms']['check']>[0]['triggers'] },
 ) => {
+  const { service, task, ports } = ctx;
   const name = 'No alarms firing';
-  return evaluate([name], async () => {
+  return evaluate(ctx, [name], async () => {
     const check = await ports.alarms.check({
       service: service.name,
       environment: service.environment,
@@ -334,7 +346,7 @@ export const checkGates = async (
   const { state, service, settings } = contextFor(input, ports);
   await ports.store.updateDeployment(state.deploymentId, { stage: 'CheckGates', status: 'checking' });
   const task = await ports.tracker.getTask(state.taskId);
-  const ctx: Ctx = { service, task, ports };
+  const ctx: Ctx = { service, task, ports, transient: [] };
   const source = await sourceGates(ctx);
   const gates: GateResult[] = [
     runnableGate(ctx),
@@ -358,10 +370,9 @@ export const checkGates = async (
       detail: `${gate.name}: ${gate.override}`,
     });
   }
-  const transient = gates.filter((g) => g.error?.startsWith(`${TransientDependencyError.name}:`));
-  if (transient.length > 0) {
+  if (ctx.transient.length > 0) {
     throw new TransientDependencyError(
-      `could not evaluate ${transient.map((g) => `"${g.name}" (${g.error})`).join(', ')}`,
+      `could not evaluate ${ctx.transient.map((g) => `"${g.name}" (${g.error})`).join(', ')}`,
     );
   }
   const failed = gates.filter((g) => !g.passed).map((g) => g.name);
