@@ -65,7 +65,7 @@ const TASK_NEEDS: Record<
   {
     tracker?: true;
     sourceControl?: true;
-    alarms?: true;
+    alarms?: true | 'with-history';
     mail?: true;
     artifacts?: 'plans' | 'records';
     links?: true;
@@ -75,7 +75,7 @@ const TASK_NEEDS: Record<
   AcquireLock: { tracker: true },
   CheckGates: { tracker: true, sourceControl: true, alarms: true },
   ReportBlocked: { tracker: true },
-  CreatePlan: { tracker: true, artifacts: 'plans' },
+  CreatePlan: { tracker: true, alarms: 'with-history', artifacts: 'plans' },
   RequestApproval: { tracker: true, mail: true, links: true },
   ReportHeld: { tracker: true },
   ExecuteStep: { tracker: true },
@@ -233,7 +233,7 @@ export class DevopsAgentStack extends Stack {
       if (needs.tracker) this.grantSecret(fn, clickupToken);
       if (needs.sourceControl) this.grantSecret(fn, githubToken);
       if (needs.mail) mailIdentity.grantSendEmail(fn);
-      if (needs.alarms) this.grantAlarms(fn, alarmArns);
+      if (needs.alarms) this.grantAlarms(fn, alarmArns, needs.alarms === 'with-history');
       if (needs.artifacts) this.grantPut(fn, needs.artifacts);
       taskFunctions[name] = fn;
     }
@@ -418,10 +418,14 @@ export class DevopsAgentStack extends Stack {
     secret.grantRead(fn);
   }
 
-  private grantAlarms(grantee: IGrantable, alarmArns: string[]) {
+  /** `history`: also the alarms' state history (the plan's risk counts recent alarms) */
+  private grantAlarms(grantee: IGrantable, alarmArns: string[], history = false) {
     if (alarmArns.length === 0) return;
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['cloudwatch:DescribeAlarms'], resources: alarmArns }),
+      new PolicyStatement({
+        actions: ['cloudwatch:DescribeAlarms', ...(history ? ['cloudwatch:DescribeAlarmHistory'] : [])],
+        resources: alarmArns,
+      }),
     );
   }
 

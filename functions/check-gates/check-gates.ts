@@ -187,35 +187,78 @@ const findPullRequest = async (
   );
 };
 
+/** `…down.sql` files (golang-migrate, dbmate-style pairs) undo a migration: they are not part of the schema. */
+const DOWN_FILE = /[._-]down\.sql$/i;
+/** Earlier migrations read to learn the schema; past this many, type changes are judged without it. */
+export const MAX_SCHEMA_MIGRATIONS = 500;
+
 const isMigration = (path: string, folder: string) => {
   const prefix = folder.replace(/^\/+|\/+$/g, '');
-  return path.startsWith(`${prefix}/`) && /\.sql$/i.test(path);
+  return path.startsWith(`${prefix}/`) && /\.sql$/i.test(path) && !DOWN_FILE.test(path);
+};
+
+const statementsOf = (text: string) => (/;\s*$/.test(text) ? text : `${text.trimEnd()}\n;`);
+
+/**
+ * The schema before the release: the migrations already in the folder at the release commit (the ones the
+ * pull request adds left out), in name order, which is the order migration tools apply them in. Without it
+ * a type change cannot be told to widen or narrow and is judged destructive (fail-safe); `note` says why.
+ */
+const earlierSchema = async (
+  { ports }: Ctx,
+  config: NonNullable<Service['gates']['migrations']>,
+  repository: string,
+  ref: string,
+  added: Set<string>,
+): Promise<{ schema: string; note?: string }> => {
+  const listing = await ports.sourceControl.listFolder(repository, config.path, ref);
+  const earlier = listing.paths.filter((p) => isMigration(p, config.path) && !added.has(p));
+  if (!listing.complete || earlier.length > MAX_SCHEMA_MIGRATIONS)
+    return {
+      schema: '',
+      note: `${config.path} holds more than ${listing.complete ? MAX_SCHEMA_MIGRATIONS : 'the 1,000 files GitHub lists'} migrations: type changes are judged without the earlier schema`,
+    };
+  const texts: string[] = [];
+  // a few at a time: hundreds of files must not trip the API's secondary rate limits
+  for (let i = 0; i < earlier.length; i += 8) {
+    const batch = earlier.slice(i, i + 8);
+    texts.push(...(await Promise.all(batch.map((p) => ports.sourceControl.getFileText(repository, p, ref)))));
+  }
+  return { schema: texts.map(statementsOf).join('\n') };
 };
 
 /** Classifies the migrations the release adds; a destructive one fails unless the config allows it. */
 const migrationGate = async (
-  { ports }: Ctx,
+  ctx: Ctx,
   config: NonNullable<Service['gates']['migrations']>,
   repository: string,
   pr: PullRequestInfo,
 ): Promise<{ gate: GateResult; findings: MigrationFinding[] }> => {
+  const { ports } = ctx;
   const name = 'Migrations safe';
-  const files = (await ports.sourceControl.listPullRequestFiles(repository, pr.number)).filter(
-    (f) => (f.status === 'added' || f.status === 'renamed') && isMigration(f.path, config.path),
-  );
+  const files = (await ports.sourceControl.listPullRequestFiles(repository, pr.number))
+    .filter((f) => (f.status === 'added' || f.status === 'renamed') && isMigration(f.path, config.path))
+    .sort((a, b) => a.path.localeCompare(b.path));
   const ref = pr.mergeCommitSha ?? pr.headBranch;
   const findings: MigrationFinding[] = [];
-  for (const file of files) {
-    const analysis = classifyMigration(
-      await ports.sourceControl.getFileText(repository, file.path, ref),
-      config.dialect,
-    );
-    findings.push({
-      path: file.path,
-      kind: analysis.kind,
-      irreversible: analysis.irreversible,
-      reasons: analysis.reasons,
-    });
+  if (files.length > 0) {
+    const before = await earlierSchema(ctx, config, repository, ref, new Set(files.map((f) => f.path)));
+    let schema = before.schema;
+    for (const file of files) {
+      const text = await ports.sourceControl.getFileText(repository, file.path, ref);
+      const analysis = classifyMigration(text, config.dialect, schema ? { schema } : {});
+      // a later migration of the same release sees this one applied
+      schema = `${schema}\n${statementsOf(text)}`;
+      findings.push({
+        path: file.path,
+        kind: analysis.kind,
+        irreversible: analysis.irreversible,
+        reasons:
+          before.note && analysis.kind === 'destructive'
+            ? [...analysis.reasons, before.note]
+            : analysis.reasons,
+      });
+    }
   }
   if (findings.length === 0) return { gate: pass(name, `no migrations under ${config.path}`), findings };
   const describe = (f: MigrationFinding) =>

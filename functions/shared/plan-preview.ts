@@ -1,4 +1,5 @@
 import { checkGates } from '../check-gates/check-gates.js';
+import { observeCurrent, serviceHistory } from '../create-plan/create-plan.js';
 import { servicesForList, settingsFor } from './config/resolve.js';
 import { stepVars } from './deployment.js';
 import { BadRequestError, TransientDependencyError } from './errors.js';
@@ -68,13 +69,21 @@ export const previewPlan = async (taskId: string, ports: PreviewPorts): Promise<
   }
   const record = await ports.store.getDeployment(state.deploymentId);
   const gates = record?.gates ?? [];
+  const vars = stepVars(state, task.customFields);
   const { plan, markdown, hash } = renderPlan({
     task,
     service,
     settings: settingsFor(ports.config, service),
     gates,
     deploymentId: state.deploymentId,
-    vars: stepVars(state, task.customFields),
+    vars,
+    current: await observeCurrent(service, ports.steps, {
+      deploymentId: state.deploymentId,
+      service: service.name,
+      environment: service.environment,
+      vars,
+    }),
+    history: await serviceHistory(service, ports),
     ...(record?.migrations ? { migrations: record.migrations } : {}),
   });
   return { plan, markdown, hash, gates, ready: gates.every((g) => g.passed) };

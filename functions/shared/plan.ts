@@ -1,6 +1,7 @@
 import type { ServiceSettings } from './config/resolve.js';
 import type { Check, Service, Step } from './config/schema.js';
 import { displayName, formatDuration, sha256 } from './deployment.js';
+import type { AlarmFiring } from './ports/alarm-source.js';
 import type { GateResult, MigrationFinding } from './ports/deployment-store.js';
 import type { TrackerTask } from './ports/tracker.js';
 
@@ -14,16 +15,23 @@ const fill = (text: string, vars: Vars): string =>
 
 const shell = (argv: string[], vars: Vars): string => argv.map((arg) => fill(arg, vars)).join(' ');
 
-const stepLine = (step: Step, vars: Vars): string => {
+const stepLine = (step: Step, vars: Vars, current: string | undefined): string => {
+  const now = current ? ` (now: \`${current}\`)` : '';
   switch (step.kind) {
     case 'command':
-      return `\`${shell(step.run, vars)}\``;
+      return `\`${shell(step.run, vars)}\`${now}`;
     case 'kubernetes':
-      return `rollout of deployment/${step.deployment} in ${step.namespace}${step.image ? ` to ${fill(step.image, vars)}` : ''}`;
+      return `rollout of deployment/${step.deployment} in ${step.namespace}${
+        step.image
+          ? current
+            ? `: ${current} → ${fill(step.image, vars)}`
+            : ` to ${fill(step.image, vars)} (running image unknown)`
+          : now
+      }`;
     case 'migration':
-      return `migration \`${shell(step.run, vars)}\``;
+      return `migration \`${shell(step.run, vars)}\`${now}`;
     case 's3-sync':
-      return `sync ${fill(step.source, vars)} to s3://${step.bucket}/${step.prefix}`;
+      return `sync ${fill(step.source, vars)} to s3://${step.bucket}/${step.prefix}${now}`;
     case 'cloudfront-invalidation':
       return `invalidate ${step.paths.join(', ')} on ${step.distribution_id}`;
   }
@@ -70,13 +78,26 @@ const checkLine = (check: Check, vars: Vars): string => {
 
 const RANK: Record<Risk, number> = { low: 0, medium: 1, high: 2 };
 
+/** How the service behaved lately: the plan's risk counts recent rollbacks and alarms. */
+export interface ServiceHistory {
+  /** days the history looks back over (rollbacks) */
+  rollbackDays: number;
+  /** deployments of the service (this environment) that ended rolled back, newest first */
+  rollbacks: string[];
+  /** days the alarm history looks back over */
+  alarmDays: number;
+  firings: AlarmFiring[];
+  /** the alarm history could not be read: why */
+  alarmHistoryError?: string;
+}
+
 /**
  * Risk from the facts: what cannot be undone (irreversible migrations, steps without undo), how many
  * components change together, overridden gates (firing alarms, a freeze) and missing verification.
  */
 export const assessRisk = (
   service: Service,
-  facts: { migrations?: MigrationFinding[]; gates?: GateResult[] } = {},
+  facts: { migrations?: MigrationFinding[]; gates?: GateResult[]; history?: ServiceHistory } = {},
 ): { risk: Risk; reasons: string[] } => {
   const reasons: string[] = [];
   let risk: Risk = 'low';
@@ -100,6 +121,22 @@ export const assessRisk = (
   for (const gate of (facts.gates ?? []).filter((g) => g.override))
     raise('high', `gate "${gate.name}" overridden: ${gate.override}`);
   if (service.verification.length === 0) raise('medium', 'no verification checks are configured');
+  const history = facts.history;
+  if (history && history.rollbacks.length > 0)
+    raise(
+      history.rollbacks.length > 1 ? 'high' : 'medium',
+      `${history.rollbacks.length} deployment${history.rollbacks.length > 1 ? 's' : ''} of ${service.name} rolled back in the last ${history.rollbackDays} days (${history.rollbacks.slice(0, 3).join(', ')})`,
+    );
+  if (history && history.firings.length > 0) {
+    const byAlarm = new Map<string, number>();
+    for (const f of history.firings) byAlarm.set(f.alarm, (byAlarm.get(f.alarm) ?? 0) + 1);
+    raise(
+      'medium',
+      `alarms fired in the last ${history.alarmDays} days: ${[...byAlarm].map(([a, n]) => `${a} ×${n}`).join(', ')}`,
+    );
+  }
+  if (history?.alarmHistoryError)
+    raise('medium', `the alarm history could not be read (${history.alarmHistoryError})`);
   if (reasons.length === 0) reasons.push('every step can be undone automatically', 'rollback plan ready');
   return { risk, reasons };
 };
@@ -114,6 +151,10 @@ export interface PlanInput {
   vars?: Vars;
   /** the migrations the release adds, as the migration gate classified them */
   migrations?: MigrationFinding[];
+  /** what each step would replace, by step name (the running image, the recorded state) */
+  current?: Record<string, string>;
+  /** recent rollbacks and alarms of the service */
+  history?: ServiceHistory;
 }
 
 /** The plan as data: what the approver approves (its hash binds the approval) and what Markdown shows. */
@@ -130,7 +171,8 @@ export interface DeploymentPlan {
     evidence: string;
     override?: string;
   }[];
-  steps: { name: string; kind: Step['kind']; action: string }[];
+  /** `current`: what the step replaces, as observed when the plan was made */
+  steps: { name: string; kind: Step['kind']; action: string; current?: string }[];
   migrations: MigrationFinding[];
   verification: { name: string; kind: Check['kind']; check: string }[];
   verificationTimeoutSeconds: number;
@@ -155,8 +197,10 @@ export const buildPlan = ({
   deploymentId,
   vars = {},
   migrations = [],
+  current = {},
+  history,
 }: PlanInput): DeploymentPlan => {
-  const { risk, reasons } = assessRisk(service, { migrations, gates });
+  const { risk, reasons } = assessRisk(service, { migrations, gates, ...(history ? { history } : {}) });
   const t = settings.triggers;
   return {
     version: 1,
@@ -171,7 +215,12 @@ export const buildPlan = ({
       evidence: g.error ? `could not be evaluated (${g.error})` : g.evidence,
       ...(g.override ? { override: g.override } : {}),
     })),
-    steps: service.steps.map((s) => ({ name: s.name, kind: s.kind, action: stepLine(s, vars) })),
+    steps: service.steps.map((s) => ({
+      name: s.name,
+      kind: s.kind,
+      action: stepLine(s, vars, current[s.name]),
+      ...(current[s.name] ? { current: current[s.name] } : {}),
+    })),
     migrations,
     verification: service.verification.map((c) => ({
       name: c.name,

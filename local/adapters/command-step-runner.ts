@@ -125,6 +125,16 @@ export class CommandStepRunner implements StepRunner {
     return { summary: this.summary(result) };
   }
 
+  /** The output of `record` (which only reads), as `run` would capture it; undefined without one. */
+  async current(step: Step, context: StepContext): Promise<string | undefined> {
+    const command = this.commandStep(step);
+    if (!command.record) return undefined;
+    const record = this.expand(command, command.record, context.vars, 'record');
+    const recorded = await this.exec(record, this.cwdOf(command), command.timeout);
+    if (recorded.code !== 0) throw this.failure(command, 'record', record, recorded);
+    return shorten(recorded.stdout.trim(), 200) || undefined;
+  }
+
   /** Runs one argument vector without a shell; never throws for the command's own failure. */
   exec(argv: string[], cwd: string, timeoutSeconds: number): Promise<CommandResult> {
     const [program, ...args] = argv;

@@ -65,6 +65,16 @@ const namesTask = (text: string, taskId: string) =>
     text,
   );
 
+/** The paths among `ref:path` keys that lie directly in `folder` at `ref`, sorted. */
+export const filesIn = (keys: string[], folder: string, ref: string): string[] => {
+  const prefix = `${folder.replace(/^\/+|\/+$/g, '')}/`;
+  return keys
+    .filter((key) => key.startsWith(`${ref}:${prefix}`))
+    .map((key) => key.slice(ref.length + 1))
+    .filter((path) => !path.slice(prefix.length).includes('/'))
+    .sort();
+};
+
 /**
  * Source control for the local runtime, read from a JSON fixture file (re-read on each call, so an edited
  * fixture applies at once). A commit the fixture does not know has no checks reported: `pending`, never
@@ -103,6 +113,16 @@ export class FixtureSourceControl implements SourceControl {
     if (text === undefined)
       throw new NotFoundError(`${path} at ${ref} in ${repository} is not in ${this.file}`);
     return text;
+  }
+
+  /** The `fileTexts` entries at `ref` directly in `folder`. */
+  async listFolder(
+    repository: string,
+    folder: string,
+    ref: string,
+  ): Promise<{ paths: string[]; complete: boolean }> {
+    const texts = (await this.load()).repositories[repository]?.fileTexts ?? {};
+    return { paths: filesIn(Object.keys(texts), folder, ref), complete: true };
   }
 
   async isBranchProtected(repository: string, branch: string): Promise<boolean> {

@@ -209,6 +209,7 @@ describe('DevopsAgentStack', () => {
     ]);
     expect(holders('states:StartExecution')).toEqual(['ClickUpWebhookFunction', 'PollTasksFunction']);
     expect(holders('ses:SendEmail')).toEqual(['EscalateRollbackFailureFunction', 'RequestApprovalFunction']);
+    expect(holders('cloudwatch:DescribeAlarmHistory')).toEqual(['CreatePlanFunction']);
     expect(holders('s3:PutObject')).toEqual([
       'CreatePlanFunction',
       'EscalateRollbackFailureFunction',

@@ -1,16 +1,24 @@
 import {
   type CloudWatchClient,
   type CompositeAlarm,
+  DescribeAlarmHistoryCommand,
   DescribeAlarmsCommand,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
-import type { AlarmCheck, AlarmQuery, AlarmSource } from '../ports/alarm-source.js';
+import { z } from 'zod';
+import type { AlarmCheck, AlarmFiring, AlarmQuery, AlarmSource } from '../ports/alarm-source.js';
 
 export interface CloudWatchAlarmSourceOptions {
   client: CloudWatchClient;
 }
 
 type Alarm = MetricAlarm | CompositeAlarm;
+
+/** `HistoryData` of a StateUpdate item: JSON with the old and the new state. */
+const StateUpdateSchema = z.object({ newState: z.object({ stateValue: z.string() }) });
+
+/** DescribeAlarmHistory pages at most this many items; a service alarming more often is risky enough. */
+const HISTORY_PAGE = 100;
 
 /** DescribeAlarms takes at most 100 names per call. */
 const BATCH = 100;
@@ -58,6 +66,37 @@ export class CloudWatchAlarmSource implements AlarmSource {
       }
     }
     return { breached: reasons.length > 0, reasons, metrics: { alarms: states } };
+  }
+
+  /**
+   * DescribeAlarmHistory (state updates since `since`; CloudWatch keeps two weeks) per alarm, one page each.
+   * Throws when an alarm's history cannot be read: the caller decides what an unknown history means.
+   */
+  async firings(alarms: string[], since: string): Promise<AlarmFiring[]> {
+    const found: AlarmFiring[] = [];
+    for (const name of alarms) {
+      const page = await this.options.client.send(
+        new DescribeAlarmHistoryCommand({
+          AlarmName: name,
+          HistoryItemType: 'StateUpdate',
+          StartDate: new Date(since),
+          ScanBy: 'TimestampDescending',
+          MaxRecords: HISTORY_PAGE,
+        }),
+      );
+      for (const item of page.AlarmHistoryItems ?? []) {
+        let data: unknown;
+        try {
+          data = JSON.parse(item.HistoryData ?? '');
+        } catch {
+          continue;
+        }
+        const update = StateUpdateSchema.safeParse(data);
+        if (update.success && update.data.newState.stateValue === 'ALARM' && item.Timestamp)
+          found.push({ alarm: name, at: item.Timestamp.toISOString() });
+      }
+    }
+    return found.sort((a, b) => b.at.localeCompare(a.at));
   }
 
   private async describe(names: string[]): Promise<Alarm[]> {

@@ -83,6 +83,8 @@ const PullFileSchema = z
   .object({ filename: z.string(), status: z.string(), previous_filename: z.string().nullish() })
   .loose();
 
+const FolderEntrySchema = z.object({ type: z.string(), path: z.string() });
+
 const ContentSchema = z
   .object({
     type: z.string(),
@@ -101,6 +103,8 @@ const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
 const TASK_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 /** GitHub's cap on `GET /pulls/{n}/files` (documented: "Responses include a maximum of 3000 files") */
 const MAX_PULL_FILES = 3000;
+/** the contents API's cap on a directory listing (documented: "an upper limit of 1,000 files for a directory") */
+const MAX_FOLDER_ENTRIES = 1000;
 /** how many pages of the newest pull requests `findPullRequestForTask` reads before it searches */
 const PULL_SCAN_PAGES = 3;
 /** a request that hit a rate limit is retried once, if the wait is short enough */
@@ -367,6 +371,39 @@ export class GitHubSourceControl implements SourceControl {
     if (ArrayBuffer.isView(raw))
       return Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8');
     throw new TransientDependencyError(`GitHub sent no raw text for ${what}`);
+  }
+
+  /** The contents API on a folder: its files (not subfolders), sorted; a missing folder has none. */
+  async listFolder(
+    repository: string,
+    folder: string,
+    ref: string,
+  ): Promise<{ paths: string[]; complete: boolean }> {
+    const [owner, repo] = this.split(repository);
+    const path = folder.replace(/^\/+|\/+$/g, '');
+    checkPath(path, 'folder path');
+    if (!ref || ref.length > 255) throw new BadRequestError(`"${ref}" is not a git ref`);
+    const octokit = await this.client();
+    let data: unknown;
+    try {
+      data = await this.call(`folder ${path} at ${ref} in ${repository}`, () =>
+        octokit
+          .request(`GET /repos/{owner}/{repo}/contents/${encodePath(path)}`, { owner, repo, ref })
+          .then((r) => r.data),
+      );
+    } catch (error) {
+      if (error instanceof NotFoundError) return { paths: [], complete: true };
+      throw error;
+    }
+    if (!Array.isArray(data)) return { paths: [], complete: true };
+    const entries = z.array(FolderEntrySchema).parse(data);
+    return {
+      paths: entries
+        .filter((e) => e.type === 'file')
+        .map((e) => e.path)
+        .sort(),
+      complete: entries.length < MAX_FOLDER_ENTRIES,
+    };
   }
 
   /** `protected` of `GET /branches/{branch}`: true for classic branch protection (and rulesets). @throws NotFoundError */

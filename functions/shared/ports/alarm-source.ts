@@ -17,7 +17,18 @@ export interface AlarmQuery {
   since: string;
 }
 
+/** One change of an alarm to ALARM. */
+export interface AlarmFiring {
+  alarm: string;
+  at: string;
+}
+
 /** The health signal of a running service (CloudWatch alarms on AWS, the local monitor locally). */
 export interface AlarmSource {
   check(query: AlarmQuery): Promise<AlarmCheck>;
+  /**
+   * The times the named alarms changed to ALARM since `since`, newest first: the plan's risk counts a
+   * service that alarmed lately. Sources without a history leave it out.
+   */
+  firings?(alarms: string[], since: string): Promise<AlarmFiring[]>;
 }

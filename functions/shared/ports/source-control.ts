@@ -37,6 +37,15 @@ export interface SourceControl {
   listPullRequestFiles(repository: string, number: number): Promise<ChangedFile[]>;
   /** A file's text at a commit. @throws NotFoundError */
   getFileText(repository: string, path: string, ref: string): Promise<string>;
+  /**
+   * The paths of the files directly in a folder at a commit, sorted (not recursive; empty when the folder
+   * does not exist). `complete` is false when the listing was cut short (GitHub lists at most 1,000 entries).
+   */
+  listFolder(
+    repository: string,
+    folder: string,
+    ref: string,
+  ): Promise<{ paths: string[]; complete: boolean }>;
   /** Whether the branch has branch protection (rules that guard what lands on it). */
   isBranchProtected(repository: string, branch: string): Promise<boolean>;
 }

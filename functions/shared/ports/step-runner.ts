@@ -24,6 +24,11 @@ export interface StepRunner {
     undo: Record<string, string> | undefined,
     context: StepContext,
   ): Promise<{ summary: string; kept?: boolean }>;
+  /**
+   * What the step would replace, for the plan's "old → new" (the running image, the recorded state);
+   * undefined when the runner cannot tell. Only reads.
+   */
+  current?(step: Step, context: StepContext): Promise<string | undefined>;
 }
 
 export type StepRunners = Partial<Record<Step['kind'], StepRunner>>;

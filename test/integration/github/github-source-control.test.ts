@@ -372,6 +372,45 @@ describe('GitHubSourceControl against the fake GitHub', () => {
     });
   });
 
+  describe('folder listing', () => {
+    it('lists the files directly in a folder, sorted, without its subfolders', async () => {
+      // Prepare
+      github.putFile(REPO, SHA, 'db/migrations/002_b.sql', 'SELECT 2;');
+      github.putFile(REPO, SHA, 'db/migrations/001_a.sql', 'SELECT 1;');
+      github.putFile(REPO, SHA, 'db/migrations/archive/000.sql', 'SELECT 0;');
+      github.putFile(REPO, 'main', 'db/migrations/003_c.sql', 'SELECT 3;');
+
+      // Act
+      const listing = await source().listFolder(REPO, 'db/migrations/', SHA);
+
+      // Assess
+      expect(listing).toEqual({ paths: ['db/migrations/001_a.sql', 'db/migrations/002_b.sql'], complete: true });
+      expect(github.requests[0]?.path).toBe(`/repos/${REPO}/contents/db/migrations`);
+      expect(github.requests[0]?.query.get('ref')).toBe(SHA);
+    });
+
+    it('answers an empty listing for a folder that does not exist', async () => {
+      // Act
+      const listing = await source().listFolder(REPO, 'db/migrations', SHA);
+
+      // Assess
+      expect(listing).toEqual({ paths: [], complete: true });
+    });
+
+    it('says the listing is incomplete when GitHub cuts the folder at 1,000 entries', async () => {
+      // Prepare
+      for (let i = 0; i < 1001; i++)
+        github.putFile(REPO, SHA, `db/migrations/${String(i).padStart(4, '0')}.sql`, 'SELECT 1;');
+
+      // Act
+      const listing = await source().listFolder(REPO, 'db/migrations', SHA);
+
+      // Assess
+      expect(listing.complete).toBe(false);
+      expect(listing.paths).toHaveLength(1000);
+    });
+  });
+
   describe('branch protection', () => {
     it('tells a protected branch from an unprotected one, and a missing one from both', async () => {
       // Prepare

@@ -1,4 +1,8 @@
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import {
+  CloudWatchClient,
+  DescribeAlarmHistoryCommand,
+  DescribeAlarmsCommand,
+} from '@aws-sdk/client-cloudwatch';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { CloudWatchAlarmSource } from '../../../functions/shared/adapters/cloudwatch-alarm-source.js';
@@ -136,5 +140,52 @@ describe('CloudWatchAlarmSource', () => {
     // Assess
     expect(check).toEqual({ breached: false, reasons: [], metrics: { alarms: [] } });
     expect(cloudwatch).not.toHaveReceivedCommand(DescribeAlarmsCommand);
+  });
+
+  it('lists the changes to ALARM from the alarm history, newest first, and skips the other updates', async () => {
+    // Prepare
+    const update = (from: string, to: string) =>
+      JSON.stringify({ version: '1.0', oldState: { stateValue: from }, newState: { stateValue: to } });
+    cloudwatch
+      .on(DescribeAlarmHistoryCommand, { AlarmName: 'api-5xx' })
+      .resolves({
+        AlarmHistoryItems: [
+          {
+            AlarmName: 'api-5xx',
+            Timestamp: new Date('2026-11-26T09:00:00Z'),
+            HistoryData: update('ALARM', 'OK'),
+          },
+          {
+            AlarmName: 'api-5xx',
+            Timestamp: new Date('2026-11-26T08:00:00Z'),
+            HistoryData: update('OK', 'ALARM'),
+          },
+          { AlarmName: 'api-5xx', Timestamp: new Date('2026-11-25T08:00:00Z'), HistoryData: 'not json' },
+        ],
+      })
+      .on(DescribeAlarmHistoryCommand, { AlarmName: 'api-p99' })
+      .resolves({
+        AlarmHistoryItems: [
+          {
+            AlarmName: 'api-p99',
+            Timestamp: new Date('2026-11-27T08:00:00Z'),
+            HistoryData: update('INSUFFICIENT_DATA', 'ALARM'),
+          },
+        ],
+      });
+
+    // Act
+    const firings = await source.firings(['api-5xx', 'api-p99'], '2026-11-21T10:00:00.000Z');
+
+    // Assess
+    expect(firings).toEqual([
+      { alarm: 'api-p99', at: '2026-11-27T08:00:00.000Z' },
+      { alarm: 'api-5xx', at: '2026-11-26T08:00:00.000Z' },
+    ]);
+    expect(cloudwatch).toHaveReceivedCommandWith(DescribeAlarmHistoryCommand, {
+      AlarmName: 'api-5xx',
+      HistoryItemType: 'StateUpdate',
+      StartDate: new Date('2026-11-21T10:00:00.000Z'),
+    });
   });
 });

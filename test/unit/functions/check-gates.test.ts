@@ -334,4 +334,98 @@ services:
       expect.objectContaining({ path: 'db/migrations/20261128_change.sql', kind }),
     ]);
   });
+
+  describe('migrations against the earlier schema', () => {
+    const withMigrationGate = () =>
+      setup(
+        CONFIG.replace(
+          /(\n\s+tracker: \{ list_id: L1 \})/,
+          '$1\n    gates: { migrations: { path: db/migrations, dialect: postgresql } }',
+        ),
+      );
+    const REF = 'abc1234def5678';
+
+    it('judges a widening type change additive when the earlier migrations define the column', async () => {
+      // Prepare
+      const f = await withMigrationGate();
+      f.sourceControl.files = [
+        { path: 'db/migrations/002_widen.sql', status: 'added' },
+        { path: 'db/migrations/002_widen.down.sql', status: 'added' },
+      ];
+      f.sourceControl.fileTexts = {
+        [`${REF}:db/migrations/001_users.sql`]: 'CREATE TABLE users (id smallint PRIMARY KEY, name text)',
+        [`${REF}:db/migrations/002_widen.sql`]: 'ALTER TABLE users ALTER COLUMN id TYPE integer;',
+        [`${REF}:db/migrations/002_widen.down.sql`]: 'ALTER TABLE users ALTER COLUMN id TYPE smallint;',
+      };
+
+      // Act
+      const result = await checkGates(STATE, f.ports);
+
+      // Assess
+      expect(result.passed).toBe(true);
+      const record = await f.store.getDeployment('t1-1');
+      expect(record?.migrations).toEqual([
+        expect.objectContaining({ path: 'db/migrations/002_widen.sql', kind: 'additive', irreversible: false }),
+      ]);
+    });
+
+    it('judges the same type change destructive when no earlier migration says what the column was', async () => {
+      // Prepare
+      const f = await withMigrationGate();
+      f.sourceControl.files = [{ path: 'db/migrations/002_widen.sql', status: 'added' }];
+      f.sourceControl.fileTexts = {
+        [`${REF}:db/migrations/002_widen.sql`]: 'ALTER TABLE users ALTER COLUMN id TYPE integer;',
+      };
+
+      // Act
+      const result = await checkGates(STATE, f.ports);
+
+      // Assess
+      expect(result.failed).toEqual(['Migrations safe']);
+      expect((await f.store.getDeployment('t1-1'))?.migrations?.[0]?.kind).toBe('destructive');
+    });
+
+    it('lets a later migration of the release see the table an earlier one of the same release creates', async () => {
+      // Prepare
+      const f = await withMigrationGate();
+      f.sourceControl.files = [
+        { path: 'db/migrations/011_narrow.sql', status: 'added' },
+        { path: 'db/migrations/010_create.sql', status: 'added' },
+      ];
+      f.sourceControl.fileTexts = {
+        [`${REF}:db/migrations/010_create.sql`]: 'CREATE TABLE events (id integer, body varchar(100));',
+        [`${REF}:db/migrations/011_narrow.sql`]: 'ALTER TABLE events ALTER COLUMN body TYPE varchar(20);',
+      };
+
+      // Act
+      const result = await checkGates(STATE, f.ports);
+
+      // Assess
+      expect(result.failed).toEqual(['Migrations safe']);
+      const findings = (await f.store.getDeployment('t1-1'))?.migrations ?? [];
+      expect(findings.map((m) => [m.path, m.kind])).toEqual([
+        ['db/migrations/010_create.sql', 'additive'],
+        ['db/migrations/011_narrow.sql', 'destructive'],
+      ]);
+      expect(findings[1]?.reasons.join(' ')).toMatch(/varchar\(100\).*varchar\(20\)|narrow/i);
+    });
+
+    it('says type changes were judged without the schema when the folder lists too many files', async () => {
+      // Prepare
+      const f = await withMigrationGate();
+      f.sourceControl.files = [{ path: 'db/migrations/002_widen.sql', status: 'added' }];
+      f.sourceControl.fileTexts = {
+        [`${REF}:db/migrations/002_widen.sql`]: 'ALTER TABLE users ALTER COLUMN id TYPE integer;',
+      };
+      f.sourceControl.listFolder = async () => ({ paths: ['db/migrations/001_users.sql'], complete: false });
+
+      // Act
+      await checkGates(STATE, f.ports);
+
+      // Assess
+      const finding = (await f.store.getDeployment('t1-1'))?.migrations?.[0];
+      expect(finding?.kind).toBe('destructive');
+      expect(finding?.reasons.at(-1)).toMatch(/judged without the earlier schema/);
+    });
+  });
 });

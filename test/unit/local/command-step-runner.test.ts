@@ -216,6 +216,26 @@ describe('CommandStepRunner', () => {
     expect(undone.summary).toMatch(/^v2 \(exit 0/);
   });
 
+  it('tells the plan what the step replaces from record, without running the step', async () => {
+    // Prepare
+    const marker = join(dir, 'ran');
+    const deploy = step({
+      record: ['node', '-e', 'console.log("v1.4.2")'],
+      run: ['node', '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`],
+    });
+
+    // Act
+    const [withRecord, without] = await Promise.all([
+      runner.current(deploy, context()),
+      runner.current(step({}), context()),
+    ]);
+
+    // Assess
+    expect(withRecord).toBe('v1.4.2');
+    expect(without).toBeUndefined();
+    expect(() => readFileSync(marker)).toThrow();
+  });
+
   it('hands what record captured to the error when the run fails, so rollback can restore it', async () => {
     // Prepare
     const deploy = step({

@@ -92,6 +92,23 @@ describe('FixtureSourceControl', () => {
     expect(otherRef).toMatchObject({ status: 'rejected', reason: expect.any(NotFoundError) });
   });
 
+  it('lists the files a folder holds at a commit, and none at a commit it does not know', async () => {
+    // Prepare
+    const source = new FixtureSourceControl(DEMO_FIXTURE);
+    const pr = await source.getPullRequest('acme/notifications', 42);
+
+    // Act
+    const atMerge = await source.listFolder('acme/notifications', 'db/migrations', pr.mergeCommitSha ?? '');
+    const elsewhere = await source.listFolder('acme/notifications', 'db/migrations', 'main');
+
+    // Assess
+    expect(atMerge).toEqual({
+      paths: ['db/migrations/20261001_users.sql', 'db/migrations/20261127_notification_preferences.sql'],
+      complete: true,
+    });
+    expect(elsewhere).toEqual({ paths: [], complete: true });
+  });
+
   it('tells protected branches from the rest, unknown repositories included', async () => {
     // Prepare
     const source = new FixtureSourceControl(DEMO_FIXTURE);

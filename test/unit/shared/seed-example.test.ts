@@ -44,7 +44,7 @@ describe("the seed's notifications release config", () => {
       reportIntervalSeconds: 900,
     });
     expect(markdown).toContain(
-      'rollout of deployment/api in notifications to 123456789012.dkr.ecr.eu-west-1.amazonaws.com/notifications-api:v2.4.0',
+      'rollout of deployment/api in notifications to 123456789012.dkr.ecr.eu-west-1.amazonaws.com/notifications-api:v2.4.0 (running image unknown)',
     );
     expect(markdown).toContain('**Database migration**: keep database');
   });
@@ -92,6 +92,10 @@ describe("the seed's notifications release config", () => {
       deploymentId: '86b1xk7qz-1',
       vars: { release: 'v2.4.0' },
       migrations,
+      current: {
+        'Deploy backend': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/notifications-api:v2.3.1',
+        'Deploy WebSocket server': '123456789012.dkr.ecr.eu-west-1.amazonaws.com/notifications-ws:v2.3.1',
+      },
     });
 
     // Assess: the seed's checklist, its four components, its verification, rollback and monitoring
@@ -109,6 +113,9 @@ describe("the seed's notifications release config", () => {
       expect(markdown).toContain(`**${step}**`);
     expect(markdown).toContain('SQL `SELECT COUNT(*) FROM notifications`');
     expect(markdown).toContain('**Database migration**: keep database');
+    expect(markdown).toContain(
+      'rollout of deployment/api in notifications: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/notifications-api:v2.3.1 → 123456789012.dkr.ecr.eu-west-1.amazonaws.com/notifications-api:v2.4.0',
+    );
     expect(risk).toBe('medium');
     expect(markdown).toMatchSnapshot();
   });
