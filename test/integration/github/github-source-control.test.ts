@@ -384,7 +384,10 @@ describe('GitHubSourceControl against the fake GitHub', () => {
       const listing = await source().listFolder(REPO, 'db/migrations/', SHA);
 
       // Assess
-      expect(listing).toEqual({ paths: ['db/migrations/001_a.sql', 'db/migrations/002_b.sql'], complete: true });
+      expect(listing).toEqual({
+        paths: ['db/migrations/001_a.sql', 'db/migrations/002_b.sql'],
+        complete: true,
+      });
       expect(github.requests[0]?.path).toBe(`/repos/${REPO}/contents/db/migrations`);
       expect(github.requests[0]?.query.get('ref')).toBe(SHA);
     });

@@ -365,7 +365,11 @@ services:
       expect(result.passed).toBe(true);
       const record = await f.store.getDeployment('t1-1');
       expect(record?.migrations).toEqual([
-        expect.objectContaining({ path: 'db/migrations/002_widen.sql', kind: 'additive', irreversible: false }),
+        expect.objectContaining({
+          path: 'db/migrations/002_widen.sql',
+          kind: 'additive',
+          irreversible: false,
+        }),
       ]);
     });
 
