@@ -31,38 +31,69 @@ export class UsageError extends CliError {
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+export interface ParseSettings {
+  /**
+   * The arguments the command takes besides its options, each required, named as its help shows them
+   * (`task-id`); none by default
+   */
+  positionals?: readonly string[];
+  /** rewrites the parsed values before zod sees them (defaults from the environment) */
+  extra?: (values: Record<string, unknown>) => Record<string, unknown>;
+}
+
 /**
- * `parseArgs` (strict, no positionals) then zod: an unknown option or a bad value is a `UsageError` that
- * names the option and points at the command's `--help`. Returns undefined when `--help` was asked for.
+ * `parseArgs` (strict) then zod: an unknown option, a bad value, a missing or an extra argument is a
+ * `UsageError` that names it and points at the command's `--help`. Returns undefined when `--help` was
+ * asked for (then no argument is required).
  */
-export const parseOptions = <S extends z.ZodType>(
+export const parseCommandLine = <S extends z.ZodType>(
   command: string,
   argv: string[],
   options: Options,
   schema: S,
-  extra: (values: Record<string, unknown>) => Record<string, unknown> = (v) => v,
-): z.infer<S> | undefined => {
+  settings: ParseSettings = {},
+): { options: z.infer<S>; positionals: string[] } | undefined => {
   const name = command.replace(/^devops-agent /, '');
-  let values: Record<string, unknown>;
+  const names = settings.positionals ?? [];
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
-    values = parseArgs({
+    parsed = parseArgs({
       args: argv,
       options: { ...options, help: { type: 'boolean', short: 'h', default: false } },
       strict: true,
-      allowPositionals: false,
-    }).values;
+      allowPositionals: names.length > 0,
+    });
   } catch (error) {
     const message = (error as Error).message.split('. ')[0] ?? String(error);
     throw new UsageError(`${name}: ${message}; see ${command} --help`);
   }
+  const { values, positionals } = parsed;
   if (values.help) return undefined;
-  const parsed = schema.safeParse(extra(values));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+  if (positionals.length > names.length) {
+    const extra = positionals.slice(names.length);
+    throw new UsageError(
+      `${name}: unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((p) => `"${p}"`).join(', ')}: it takes only ${names.map((n) => `<${n}>`).join(' ')}; see ${command} --help`,
+    );
+  }
+  const missing = names[positionals.length];
+  if (missing !== undefined) throw new UsageError(`${name}: missing <${missing}>; see ${command} --help`);
+  const checked = schema.safeParse((settings.extra ?? ((v) => v))(values));
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
     const message = issue?.message.includes('--')
       ? issue.message
       : `--${issue?.path.join('.')}: ${issue?.message}`;
     throw new UsageError(`${name}: ${message}; see ${command} --help`);
   }
-  return parsed.data;
+  return { options: checked.data, positionals };
 };
+
+/** `parseCommandLine` for a command without positional arguments: its options, or undefined for `--help`. */
+export const parseOptions = <S extends z.ZodType>(
+  command: string,
+  argv: string[],
+  options: Options,
+  schema: S,
+  extra?: (values: Record<string, unknown>) => Record<string, unknown>,
+): z.infer<S> | undefined =>
+  parseCommandLine(command, argv, options, schema, extra ? { extra } : {})?.options;

@@ -7,13 +7,15 @@ export const HELP = `devops-agent <command> [options]
 Commands:
   clickup setup   check the configured lists' statuses in ClickUp and register one signed webhook per list
   local           run the agent on this machine (on ClickUp when CLICKUP_API_TOKEN is set)
+  plan <task-id>  dry run: run the gates and print the task's deployment plan, changing nothing
   help            this text; devops-agent <command> --help lists a command's options
 
 Exit codes:
-  0  done (local: stopped cleanly)
-  1  failed: a configuration, environment or ClickUp problem, or a list lacks a configured status;
-     the message says what to fix
-  2  the command line is wrong: an unknown command or option, a missing or malformed option value
+  0  done (local: stopped cleanly; plan: the plan was printed and every gate passed)
+  1  failed: a configuration, environment, tracker or ClickUp problem (plan: an unknown task), or a list
+     lacks a configured status; the message says what to fix
+  2  the command line is wrong: an unknown command or option, a missing or malformed option or argument
+  3  plan: the plan was printed, but a gate failed or could not be evaluated
 `;
 
 const CLICKUP_HELP = `devops-agent clickup <command>
@@ -21,7 +23,7 @@ const CLICKUP_HELP = `devops-agent clickup <command>
   setup   check the lists' statuses and register the webhooks (devops-agent clickup setup --help)
 `;
 
-const KNOWN = 'clickup setup, local, help';
+const KNOWN = 'clickup setup, local, plan, help';
 
 const dispatch = async (argv: string[], io: CliIo): Promise<number> => {
   const [command, ...rest] = argv;
@@ -38,6 +40,11 @@ const dispatch = async (argv: string[], io: CliIo): Promise<number> => {
       // the runtime is loaded only for this command: `clickup setup` and `--help` start fast
       const { localCommand } = await import('./local.js');
       return localCommand(rest, io);
+    }
+    case 'plan': {
+      // previewPlan pulls in the runtime's adapters: loaded only for this command, like `local`
+      const { planCommand } = await import('./plan-command.js');
+      return planCommand(rest, io);
     }
     case 'clickup': {
       const [sub, ...options] = rest;
@@ -57,7 +64,7 @@ const dispatch = async (argv: string[], io: CliIo): Promise<number> => {
 
 /**
  * Runs one command line (without `node` and the script) and returns its exit code: 0 done, 1 failed, 2 a
- * wrong command line. Every failure is printed as one line on stderr; a configuration error as its list.
+ * wrong command line, 3 a plan printed whose gates did not all pass. Every failure is printed as one line on stderr; a configuration error as its list.
  */
 export const run = async (argv: string[], io: CliIo): Promise<number> => {
   try {

@@ -9,15 +9,13 @@ import type { Logger, Ports } from '../functions/shared/ports/index.js';
 import type { SourceControl } from '../functions/shared/ports/source-control.js';
 import type { Tracker, TrackerTask } from '../functions/shared/ports/tracker.js';
 import { startDeployment } from '../functions/shared/start-deployment.js';
-import { CommandStepRunner } from './adapters/command-step-runner.js';
 import { FixtureSourceControl } from './adapters/fixture-source-control.js';
-import { HttpCheckRunner } from './adapters/http-check-runner.js';
 import { LocalArtifactStore } from './adapters/local-artifact-store.js';
-import { LocalMonitor } from './adapters/local-monitor.js';
 import { LocalTracker } from './adapters/local-tracker.js';
 import { OutboxNotifier } from './adapters/outbox-notifier.js';
 import { openDatabase } from './adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from './adapters/sqlite-deployment-store.js';
+import { localAlarms, localRunners } from './local-ports.js';
 import { type EventLog, type LocalExecution, LocalWorkflow } from './runner.js';
 import { type ConsoleSources, startLocalServer } from './server.js';
 
@@ -108,13 +106,8 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     notifier: outbox,
     artifacts: new LocalArtifactStore(join(dataDir, 'artifacts'), () => baseUrl),
     sourceControl: options.sourceControl ?? new FixtureSourceControl(options.sourceControlFixture),
-    alarms: new LocalMonitor(
-      (service, environment) =>
-        options.config.services.find((s) => s.name === service && s.environment === environment)?.monitoring,
-      clock,
-    ),
-    steps: { command: new CommandStepRunner(options.baseDir ?? process.cwd()) },
-    checks: { http: new HttpCheckRunner() },
+    alarms: localAlarms(options.config, clock),
+    ...localRunners(options.baseDir ?? process.cwd()),
     workflow,
     clock,
     logger: options.logger,

@@ -42,6 +42,8 @@ describe('devops-agent command line', () => {
     // Assess
     expect(long.code).toBe(0);
     expect(long.stdout).toContain('clickup setup');
+    expect(long.stdout).toContain('plan <task-id>');
+    expect(long.stdout).toContain('3  plan: the plan was printed, but a gate failed');
     expect(long.stdout).toContain('Exit codes:');
     expect(word.stdout).toBe(long.stdout);
   });
@@ -53,7 +55,7 @@ describe('devops-agent command line', () => {
     // Assess
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'devops-agent: unknown command "deploy"; the known commands are clickup setup, local, help (devops-agent --help says more)\n',
+      'devops-agent: unknown command "deploy"; the known commands are clickup setup, local, plan, help (devops-agent --help says more)\n',
     );
   });
 
