@@ -93,6 +93,8 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
       await runtime.sweep();
       return clickup.statusOf(id) === 'deployed';
     });
+    // the task is Deployed at Finalize; the lock is released after it
+    await runtime.workflow.execution(`${id}-1`)?.done;
 
     // Assess
     expect(moved?.status).toBe(202);
