@@ -7,6 +7,7 @@ import { loadConfigFile } from '../functions/shared/config/load.js';
 import { duration } from '../functions/shared/config/schema.js';
 import { ConfigError, errorMessage } from '../functions/shared/errors.js';
 import type { Logger } from '../functions/shared/ports/index.js';
+import { approvalLinksIn, decideThroughPage } from './approve-link.js';
 import { embeddedTracker, type LocalRuntime, startLocalRuntime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -149,20 +150,15 @@ export const runDemo = async (
       const approval = await rt.store.findApprovalByDeployment(deployment.deploymentId);
       if (approval?.status === 'pending' && !seen.has(approval.approvalId)) {
         seen.add(approval.approvalId);
-        const link = rt.ports.links.approval(approval.approvalId);
-        say(`\n🔗 Approval link (also in the console's outbox): ${link}`);
-        if (args['auto-approve']) {
-          const approver = service.approvers[0]?.email ?? 'demo@example.com';
-          const response = await fetch(link, {
-            method: 'POST',
-            headers: { 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({
-              decision: 'approve',
-              approver,
-              comment: 'auto-approved by the demo',
-            }),
-          });
-          say(`✅ Auto-approved as ${approver} (HTTP ${response.status})`);
+        // the link each approver was mailed, as the outbox (and the console) shows it
+        const mails = await rt.outbox.list();
+        const link = mails.flatMap((m) => approvalLinksIn(m)).find((l) => l.includes(approval.approvalId));
+        say(
+          `\n🔗 Approval link mailed to ${service.approvers[0]?.email ?? 'the approver'} (also in the console's outbox): ${link ?? '(no mail: approve with /deploy approve)'}`,
+        );
+        if (args['auto-approve'] && link) {
+          const response = await decideThroughPage(link, 'approve', 'auto-approved by the demo');
+          say(`✅ Auto-approved through the confirm page (HTTP ${response.status})`);
         } else {
           say('   Open it, review the plan and press Approve (or Hold).');
         }

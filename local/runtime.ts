@@ -9,6 +9,7 @@ import type { Logger, Ports } from '../functions/shared/ports/index.js';
 import type { SourceControl } from '../functions/shared/ports/source-control.js';
 import type { Tracker, TrackerTask } from '../functions/shared/ports/tracker.js';
 import { startDeployment } from '../functions/shared/start-deployment.js';
+import { fileApprovalKeys } from './adapters/file-approval-keys.js';
 import { FixtureSourceControl } from './adapters/fixture-source-control.js';
 import { LocalArtifactStore } from './adapters/local-artifact-store.js';
 import { LocalTracker } from './adapters/local-tracker.js';
@@ -41,6 +42,8 @@ export interface LocalRuntimeOptions {
   tracker?: Tracker;
   /** real source control (GitHub); without it the fixture file is read */
   sourceControl?: SourceControl;
+  /** approval signing keys (keyring JSON); without them `<dataDir>/approval-keys.json`, created on first use */
+  approvalKeys?: string;
 }
 
 export interface LocalRuntime {
@@ -109,10 +112,11 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     alarms: localAlarms(options.config, clock),
     ...localRunners(options.baseDir ?? process.cwd()),
     workflow,
+    approvalKeys: fileApprovalKeys(join(dataDir, 'approval-keys.json'), options.approvalKeys),
     clock,
     logger: options.logger,
     links: {
-      approval: (id) => `${baseUrl}/approvals/${id}`,
+      approval: (id, token) => `${baseUrl}/approvals/${id}?t=${encodeURIComponent(token)}`,
       deployment: (id) => `${baseUrl}/#${id}`,
     },
   };

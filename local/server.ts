@@ -1,10 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  getApprovalView,
-  renderApprovalPage,
-  submitApprovalDecision,
-} from '../functions/approval-page/approval-page.js';
+import { cookiesFrom, handleApprovalRequest } from '../functions/approval-page/approval-page.js';
 import { handleClickUpWebhook } from '../functions/clickup-webhook/clickup-webhook.js';
 import { BadRequestError, NotFoundError } from '../functions/shared/errors.js';
 import { toHttpError } from '../functions/shared/http-errors.js';
@@ -50,8 +46,15 @@ const readBody = (req: IncomingMessage): Promise<string> =>
     req.on('error', reject);
   });
 
-const send = (res: ServerResponse, status: number, type: string, body: string) => {
+const send = (
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string,
+  extra: Record<string, string> = {},
+) => {
   res.writeHead(status, {
+    ...extra,
     'content-type': type,
     'cache-control': 'no-store',
     'x-content-type-options': 'nosniff',
@@ -93,38 +96,23 @@ export const startLocalServer = async (
 
     const approval = /^\/approvals\/([A-Za-z0-9_-]{1,64})$/.exec(path);
     if (approval?.[1]) {
-      const id = approval[1];
-      if (method === 'GET') {
-        return send(
-          res,
-          200,
-          'text/html; charset=utf-8',
-          renderApprovalPage(await getApprovalView(id, ports), path),
-        );
-      }
-      if (method === 'POST') {
-        const form = Object.fromEntries(new URLSearchParams(await readBody(req)));
-        try {
-          const decision = await submitApprovalDecision(
-            id,
-            { ...form, comment: form.comment || undefined },
-            { channel: 'link', sourceIp: req.socket.remoteAddress, userAgent: req.headers['user-agent'] },
-            ports,
-          );
-          const view = await getApprovalView(id, ports);
-          return send(
-            res,
-            200,
-            'text/html; charset=utf-8',
-            renderApprovalPage(view, path, `Recorded: ${decision.decision} by ${decision.by}.`),
-          );
-        } catch (error) {
-          const { statusCode, message } = toHttpError(error);
-          if (statusCode >= 500) throw error;
-          const view = await getApprovalView(id, ports);
-          return send(res, statusCode, 'text/html; charset=utf-8', renderApprovalPage(view, path, message));
-        }
-      }
+      const answer = await handleApprovalRequest(
+        {
+          method,
+          approvalId: approval[1],
+          query: Object.fromEntries(url.searchParams),
+          ...(method === 'POST'
+            ? { form: Object.fromEntries(new URLSearchParams(await readBody(req))) }
+            : {}),
+          cookies: cookiesFrom(req.headers.cookie),
+          ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
+          ...(req.headers['user-agent'] ? { userAgent: req.headers['user-agent'] } : {}),
+          formAction: path,
+          secure: false,
+        },
+        ports,
+      );
+      return send(res, answer.statusCode, 'text/html; charset=utf-8', answer.html, answer.headers);
     }
 
     if (method === 'GET' && path.startsWith('/artifacts/')) {

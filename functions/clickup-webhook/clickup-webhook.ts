@@ -133,7 +133,8 @@ const onStatusUpdated = async (event: WebhookEvent, taskId: string, ports: Webho
     {
       taskId,
       trigger: 'status',
-      requestedBy: item?.user?.id,
+      requestedBy: item?.user?.email ?? item?.user?.username ?? item?.user?.id,
+      requesterIds: [item?.user?.id, item?.user?.email].filter((v): v is string => !!v),
       requireInputStatus: true,
       ...(item?.id ? { sourceEvent: `clickup:${event.webhook_id ?? 'unknown'}:${item.id}` } : {}),
     },

@@ -1,4 +1,4 @@
-import { submitApprovalDecision } from '../approval-page/approval-page.js';
+import { approverId, auditRefusal, castVote } from '../shared/approval-votes.js';
 import type { Command, ParsedCommand } from '../shared/commands.js';
 import { servicesForList } from '../shared/config/resolve.js';
 import type { Service } from '../shared/config/schema.js';
@@ -40,6 +40,8 @@ class Refusal extends DomainError {
   constructor(
     message: string,
     readonly deploymentId?: string,
+    /** the refusal is in the audit log already (the approval rules wrote it) */
+    readonly audited = false,
   ) {
     super(message);
   }
@@ -63,7 +65,20 @@ const approverFor = (
 ): string | undefined => {
   if (!commenter.id) return undefined;
   const approver = serviceOf(ports, record)?.approvers.find((a) => a.clickup_user_id === commenter.id);
-  return approver ? (approver.email?.toLowerCase() ?? approver.clickup_user_id) : undefined;
+  return approver ? approverId(approver) : undefined;
+};
+
+/** The break-glass identity (by ClickUp user id) of the deployment's service, as the approval stores them. */
+const breakGlassFor = (
+  ports: CommandPorts,
+  record: DeploymentRecord,
+  commenter: Commenter,
+): string | undefined => {
+  if (!commenter.id) return undefined;
+  const entry = serviceOf(ports, record)?.approval.break_glass.find(
+    (a) => a.clickup_user_id === commenter.id,
+  );
+  return entry ? approverId(entry) : undefined;
 };
 
 const commentTag = (ctx: CommentContext) => (ctx.commentId ? `comment ${ctx.commentId}` : undefined);
@@ -120,6 +135,7 @@ const startNow = async (ctx: CommentContext, ports: CommandPorts): Promise<Comma
       taskId: ctx.taskId,
       trigger: 'comment',
       requestedBy: ctx.commenter.email ?? ctx.commenter.id,
+      requesterIds: [ctx.commenter.id, ctx.commenter.email].filter((v): v is string => !!v),
       requireInputStatus: false,
     },
     ports,
@@ -137,46 +153,69 @@ const startNow = async (ctx: CommentContext, ports: CommandPorts): Promise<Comma
 };
 
 const decide = async (
-  command: Extract<Command, { kind: 'approve' | 'hold' }>,
+  command: Extract<Command, { kind: 'approve' | 'hold' | 'break-glass' }>,
   ctx: CommentContext,
   ports: CommandPorts,
 ): Promise<CommandOutcome> => {
+  const action = command.kind === 'hold' ? 'hold' : 'approve';
   const running = await runningDeployment(ports, ctx.taskId);
   const approval = running && (await ports.store.findApprovalByDeployment(running.deploymentId));
   if (!running || !approval || approval.status !== 'pending') {
     if (running && approval && (await alreadyHandled(ports, running.deploymentId, ctx)))
       return { result: 'ignored', reason: 'duplicate delivery', deploymentId: running.deploymentId };
     throw new Refusal(
-      `Nothing to ${command.kind}: no deployment of this task is waiting for approval.`,
+      `Nothing to ${action}: no deployment of this task is waiting for approval.`,
       running?.deploymentId,
     );
   }
-  const approver = approverFor(ports, running, ctx.commenter);
-  if (!approver) {
+  const breakGlass = command.kind === 'break-glass';
+  const voter = breakGlass
+    ? breakGlassFor(ports, running, ctx.commenter)
+    : approverFor(ports, running, ctx.commenter);
+  if (!voter) {
+    await auditRefusal(
+      ports,
+      approval,
+      who(ctx.commenter),
+      'comment',
+      breakGlass ? 'not in the break-glass role' : 'not an approver',
+      { ...(commentTag(ctx) ? { reference: commentTag(ctx) } : {}) },
+    );
     throw new Refusal(
-      `${who(ctx.commenter)} is not a configured approver of ${running.service}/${running.environment}; nothing changed.`,
+      breakGlass
+        ? `${who(ctx.commenter)} is not in the break-glass role of ${running.service}/${running.environment}; nothing changed.`
+        : `${who(ctx.commenter)} is not a configured approver of ${running.service}/${running.environment}; nothing changed.`,
       running.deploymentId,
+      true,
     );
   }
-  const comment = command.kind === 'hold' ? command.reason : command.comment;
+  if (await alreadyHandled(ports, running.deploymentId, ctx))
+    return { result: 'ignored', reason: 'duplicate delivery', deploymentId: running.deploymentId };
+  const comment = command.kind === 'approve' ? command.comment : command.reason;
   try {
-    await submitApprovalDecision(
+    await castVote(
       approval.approvalId,
-      { decision: command.kind, approver, ...(comment ? { comment } : {}) },
-      { channel: 'comment', ...(ctx.commentId ? { userAgent: `ClickUp comment ${ctx.commentId}` } : {}) },
+      {
+        by: voter,
+        decision: action,
+        at: ports.clock.now().toISOString(),
+        channel: 'clickup',
+        ...(comment ? { comment } : {}),
+        ...(breakGlass ? { breakGlass: true } : {}),
+      },
+      { ...(commentTag(ctx) ? { reference: commentTag(ctx) } : {}) },
       ports,
     );
   } catch (error) {
     const current = await ports.store.getApproval(approval.approvalId);
-    const wanted = command.kind === 'approve' ? 'approved' : 'held';
-    // A duplicated delivery lost the race to its twin: the decision it carries is already recorded.
-    if (error instanceof ConflictError && current?.status === wanted && current.decidedBy === approver)
+    // A duplicated delivery lost the race to its twin: the vote it carries is already recorded.
+    if (error instanceof ConflictError && current?.votes.some((v) => v.by === voter && v.decision === action))
       return { result: 'ignored', reason: 'duplicate delivery', deploymentId: running.deploymentId };
     if (error instanceof DomainError && !(error instanceof TransientDependencyError))
-      throw new Refusal(`Not recorded: ${error.message}`, running.deploymentId);
+      throw new Refusal(`Not recorded: ${error.message}`, running.deploymentId, true);
     throw error;
   }
-  return { result: 'accepted', action: command.kind, deploymentId: running.deploymentId };
+  return { result: 'accepted', action, deploymentId: running.deploymentId };
 };
 
 const rollback = async (
@@ -228,8 +267,9 @@ const refuse = async (
   reason: string,
   deploymentId: string | undefined,
   answer: string,
+  audited = false,
 ): Promise<CommandOutcome> => {
-  await audit(ports, deploymentId ?? `task:${ctx.taskId}`, 'command-refused', ctx, reason);
+  if (!audited) await audit(ports, deploymentId ?? `task:${ctx.taskId}`, 'command-refused', ctx, reason);
   await reply(ports, ctx.taskId, answer);
   return { result: 'refused', reason, ...(deploymentId ? { deploymentId } : {}) };
 };
@@ -254,13 +294,14 @@ export const runCommentCommand = async (
         return await startNow(ctx, ports);
       case 'approve':
       case 'hold':
+      case 'break-glass':
         return await decide(command, ctx, ports);
       case 'rollback':
         return await rollback(command, ctx, ports);
     }
   } catch (error) {
     if (error instanceof Refusal)
-      return refuse(ctx, ports, error.message, error.deploymentId, `⚠️ ${error.message}`);
+      return refuse(ctx, ports, error.message, error.deploymentId, `⚠️ ${error.message}`, error.audited);
     // Bad input or state (an unknown task, a list configured twice): answer it; resending would not help.
     if (error instanceof DomainError && !(error instanceof TransientDependencyError))
       return refuse(ctx, ports, error.message, undefined, `⚠️ Not done: ${error.message}`);

@@ -7,6 +7,7 @@ import { GitHubSourceControl } from './adapters/github-source-control.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
 import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
+import { StoredApprovalKeys } from './approval-links.js';
 import { clients } from './clients.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
@@ -122,10 +123,15 @@ export const buildAwsPorts = (env: Env): Ports => {
     steps: {},
     checks: { http: new HttpCheckRunner() },
     workflow,
+    approvalKeys: lazy(() => {
+      const secretArn = required(env, 'APPROVAL_KEYS_SECRET_ARN');
+      return new StoredApprovalKeys(() => readSecret(secretArn), `secret ${secretArn}`);
+    }),
     clock: systemClock,
     logger: portLogger,
     links: {
-      approval: (id) => `${publicUrl ?? required(env, 'PUBLIC_URL')}/approvals/${id}`,
+      approval: (id, token) =>
+        `${publicUrl ?? required(env, 'PUBLIC_URL')}/approvals/${id}?t=${encodeURIComponent(token)}`,
       deployment: (id) =>
         env.STATE_MACHINE_ARN
           ? `${consoleUrl}#/v2/executions/details/${env.STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${id}`

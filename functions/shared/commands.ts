@@ -6,6 +6,7 @@ import { z } from 'zod';
  *   /deploy                      start a deployment of this task now, whatever its status
  *   /deploy approve [comment]    approve the task's pending deployment plan
  *   /deploy hold <reason>        hold it (the reason is required)
+ *   /deploy break-glass <reason> approve alone, bypassing the approvers (break-glass role; audited loudly)
  *   /deploy rollback <task-id>   roll back that task's deployment while it bakes
  *
  * Only the plain ASCII `/deploy` at the start of the comment counts (any case, surrounding whitespace
@@ -18,6 +19,7 @@ export const COMMAND_USAGE = [
   '`/deploy` start a deployment of this task now',
   '`/deploy approve [comment]` approve the pending plan',
   '`/deploy hold <reason>` hold the pending plan',
+  '`/deploy break-glass <reason>` approve alone in an emergency (break-glass role only)',
   '`/deploy rollback <task-id>` roll back a deployment during its bake',
 ].join('\n');
 
@@ -41,6 +43,14 @@ export const CommandSchema = z.discriminatedUnion('kind', [
       .string({ error: 'a hold needs a reason: `/deploy hold <reason>`' })
       .trim()
       .min(1, { error: 'a hold needs a reason: `/deploy hold <reason>`' })
+      .max(MAX_TEXT, { error: `the reason is longer than ${MAX_TEXT} characters` }),
+  }),
+  z.object({
+    kind: z.literal('break-glass'),
+    reason: z
+      .string({ error: 'break-glass needs a reason: `/deploy break-glass <reason>`' })
+      .trim()
+      .min(1, { error: 'break-glass needs a reason: `/deploy break-glass <reason>`' })
       .max(MAX_TEXT, { error: `the reason is longer than ${MAX_TEXT} characters` }),
   }),
   z.object({
@@ -111,6 +121,9 @@ export const parseCommand = (input: CommentInput | null | undefined): ParsedComm
       break;
     case 'hold':
       candidate = { kind: 'hold', reason: tail };
+      break;
+    case 'break-glass':
+      candidate = { kind: 'break-glass', reason: tail };
       break;
     case 'rollback': {
       const [taskId, ...reason] = others;

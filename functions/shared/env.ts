@@ -16,6 +16,8 @@ export const EnvSchema = z.object({
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),
   CLICKUP_TOKEN_SECRET_ARN: z.string().startsWith('arn:').optional(),
   WEBHOOK_SECRET_ARN: z.string().startsWith('arn:').optional(),
+  /** the keyring approval links are signed with (JSON {current, keys}; rotatable) */
+  APPROVAL_KEYS_SECRET_ARN: z.string().startsWith('arn:').optional(),
   CLICKUP_API_URL: z.url().optional(),
   GITHUB_TOKEN_SECRET_ARN: z.string().startsWith('arn:').optional(),
   /** GitHub Enterprise Server: https://<host>/api/v3 */

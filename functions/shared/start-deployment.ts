@@ -8,6 +8,8 @@ export interface StartRequest {
   taskId: string;
   trigger: (typeof TRIGGERS)[number];
   requestedBy?: string;
+  /** every identity of who asked (ClickUp user id, email) */
+  requesterIds?: string[];
   /** for status-driven triggers: start only while the task is in the input status */
   requireInputStatus: boolean;
   /** the webhook delivery asking; one that already started a deployment starts nothing again */
@@ -93,6 +95,7 @@ export const startDeployment = async (
     environment: service.environment,
     trigger: request.trigger,
     requestedBy: request.requestedBy,
+    ...(request.requesterIds?.length ? { requesterIds: request.requesterIds } : {}),
     requestedAt: ports.clock.now().toISOString(),
     ...(request.sourceEvent ? { sourceEvent: request.sourceEvent } : {}),
   });

@@ -45,6 +45,8 @@ export const DeploymentRequestSchema = z.object({
   environment: z.string().min(1),
   trigger: z.enum(TRIGGERS),
   requestedBy: z.string().optional(),
+  /** every identity of who asked (ClickUp user id, email): they may not approve when self-approval is forbidden */
+  requesterIds: z.array(z.string().min(1).max(320)).max(4).optional(),
   requestedAt: z.iso.datetime(),
   /** the delivery that asked (`clickup:<webhook id>:<history item id>`): a late duplicate starts nothing */
   sourceEvent: z.string().min(1).max(200).optional(),

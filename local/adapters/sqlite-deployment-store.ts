@@ -1,12 +1,14 @@
 import { NotFoundError } from '../../functions/shared/errors.js';
 import { type Clock, systemClock } from '../../functions/shared/ports/clock.js';
-import type {
-  ApprovalDecisionUpdate,
-  ApprovalRecord,
-  AuditEntry,
-  DeploymentRecord,
-  DeploymentStore,
-  LockResult,
+import {
+  type ApprovalDecisionUpdate,
+  type ApprovalRecord,
+  type ApprovalVote,
+  type AuditEntry,
+  type DeploymentRecord,
+  type DeploymentStore,
+  type LockResult,
+  withApprovalDefaults,
 } from '../../functions/shared/ports/deployment-store.js';
 import { type Database, transaction } from './sqlite-database.js';
 
@@ -14,6 +16,11 @@ type Row = Record<string, unknown>;
 
 const parse = <T>(row: Row | undefined, column: string): T | undefined =>
   row ? (JSON.parse(String(row[column])) as T) : undefined;
+
+const approvalOf = (row: Row | undefined): ApprovalRecord | undefined => {
+  const stored = parse<ApprovalRecord>(row, 'record');
+  return stored ? withApprovalDefaults(stored) : undefined;
+};
 
 /**
  * The local runtime's `DeploymentStore` on SQLite: each record is a JSON column, with the fields queries
@@ -159,20 +166,35 @@ export class SqliteDeploymentStore implements DeploymentStore {
   }
 
   async getApproval(approvalId: string): Promise<ApprovalRecord | undefined> {
-    return parse<ApprovalRecord>(
-      this.db.prepare('SELECT record FROM approvals WHERE approval_id = ?').get(approvalId),
-      'record',
-    );
+    return approvalOf(this.db.prepare('SELECT record FROM approvals WHERE approval_id = ?').get(approvalId));
   }
 
   async findApprovalByDeployment(deploymentId: string): Promise<ApprovalRecord | undefined> {
-    return parse<ApprovalRecord>(
+    return approvalOf(
       this.db
         .prepare(
           'SELECT record FROM approvals WHERE deployment_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1',
         )
         .get(deploymentId),
-      'record',
+    );
+  }
+
+  async addApprovalVote(approvalId: string, vote: ApprovalVote): Promise<ApprovalRecord | undefined> {
+    // One conditional statement: the check for an earlier vote by the same identity and the append happen
+    // together, so of two racing votes by one approver exactly one is kept.
+    return approvalOf(
+      this.db
+        .prepare(
+          `UPDATE approvals
+           SET record = json_set(record, '$.votes',
+             json_insert(coalesce(json_extract(record, '$.votes'), json('[]')), '$[#]', json(?)))
+           WHERE approval_id = ? AND status = 'pending'
+             AND NOT EXISTS (
+               SELECT 1 FROM json_each(coalesce(json_extract(record, '$.votes'), json('[]')))
+               WHERE json_extract(value, '$.by') = ?)
+           RETURNING record`,
+        )
+        .get(JSON.stringify(vote), approvalId, vote.by),
     );
   }
 

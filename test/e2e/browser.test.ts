@@ -5,6 +5,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { startSampleApp } from '../../examples/demo/sample-app/server.js';
 import { parseConfig } from '../../functions/shared/config/load.js';
 import type { Logger } from '../../functions/shared/ports/index.js';
+import { approvalLinksIn } from '../../local/approve-link.js';
 import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -78,7 +79,7 @@ const waitFor = async <T>(
     await app?.close();
   });
 
-  it('approves through the confirm page, refuses a second click, and the console shows the deployment', async () => {
+  it('approves through the emailed link, a second browser sees "already approved", and the console shows the deployment', async () => {
     // Prepare
     const task = await embeddedTracker(runtime).createTask({
       name: 'User Notifications',
@@ -94,35 +95,50 @@ const waitFor = async <T>(
     });
     await runtime.poll();
     const mail = await waitFor('the approval mail', async () => (await runtime.outbox.list())[0]);
-    const link = /https?:\/\/\S+\/approvals\/[A-Za-z0-9_-]+/.exec(mail.text)?.[0] ?? '';
-    const page = await browser.newPage();
+    const [link = ''] = approvalLinksIn(mail);
+    const phone = await browser.newContext({ viewport: { width: 360, height: 740 }, isMobile: true });
+    const page = await phone.newPage();
+    const hosts = new Set<string>();
+    page.on('request', (r) => hosts.add(new URL(r.url()).host));
 
     // Act
     await page.goto(link);
     const title = await page.textContent('h1');
+    const hash = await page.textContent('[data-testid=plan-hash]');
     const planShown = await page.isVisible('text=## Rollback Plan');
-    await page.fill('input[name=approver]', 'demo@example.com');
+    const fitsPhone = await page.evaluate<boolean>(
+      'document.documentElement.scrollWidth <= window.innerWidth',
+    );
     await page.click('button[value=approve]');
     const notice = await page.textContent('.notice');
-    await page.goto(link);
-    const afterwards = await page.textContent('.closed');
+    const other = await browser.newContext();
+    const second = await other.newPage();
+    await second.goto(link);
+    const afterwards = await second.textContent('.closed');
+    const formsLeft = await second.locator('form').count();
     const [deployment] = await runtime.store.listDeployments({ taskId: task.id });
     const execution = runtime.workflow.execution(deployment?.deploymentId ?? '');
     await execution?.done;
-    await page.goto(runtime.url);
-    await page.waitForSelector(`#deployments td.status.deployed`);
-    const consoleRow = await page.textContent('#deployments tbody tr');
-    const comments = await page.textContent('#tasks');
+    await second.goto(runtime.url);
+    await second.waitForSelector(`#deployments td.status.deployed`);
+    const consoleRow = await second.textContent('#deployments tbody tr');
+    const comments = await second.textContent('#tasks');
 
     // Assess
+    expect(link).toMatch(/\/approvals\/[A-Za-z0-9_-]+\?t=v1\./);
     expect(title).toBe('Approve deployment: User Notifications');
+    expect(hash).toBe(deployment?.plan?.hash);
     expect(planShown).toBe(true);
-    expect(notice).toBe('Recorded: approved by demo@example.com.');
-    expect(afterwards).toContain('Already approved by demo@example.com');
+    expect(fitsPhone).toBe(true);
+    expect([...hosts]).toEqual([new URL(runtime.url).host]);
+    expect(notice).toBe(`Recorded: approved by ${mail.to[0]}.`);
+    expect(afterwards).toContain(`Already approved by ${mail.to[0]}`);
+    expect(formsLeft).toBe(0);
     expect(execution?.status).toBe('SUCCEEDED');
     expect(consoleRow).toContain(deployment?.deploymentId);
     expect(comments).toContain('DEPLOYED TO PRODUCTION');
     expect(app.version()).toBe('v2');
-    await page.close();
+    await phone.close();
+    await other.close();
   }, 120_000);
 });

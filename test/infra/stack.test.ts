@@ -205,6 +205,7 @@ describe('DevopsAgentStack', () => {
     expect(holders('states:SendTaskSuccess')).toEqual([
       'AlarmEventFunction',
       'ApprovalPageFunction',
+      'ClickUpWebhookFunction',
       'MonitorSweepFunction',
     ]);
     expect(holders('states:StartExecution')).toEqual(['ClickUpWebhookFunction', 'PollTasksFunction']);
@@ -240,7 +241,29 @@ describe('DevopsAgentStack', () => {
     expect(json).toContain('secret:devops-agent/clickup-token');
     expect(json).toContain('secret:devops-agent/clickup-webhook-secret');
     expect(json).toContain('secret:devops-agent/github-token');
-    expect(template.findResources('AWS::SecretsManager::Secret')).toEqual({});
+    const created = Object.values(template.findResources('AWS::SecretsManager::Secret'));
+    expect(created).toHaveLength(1);
+    expect(created[0]?.Properties).toMatchObject({
+      GenerateSecretString: { GenerateStringKey: 'k1', SecretStringTemplate: '{"current":"k1"}' },
+    });
+    expect(created[0]?.Properties.SecretString).toBeUndefined();
+  });
+
+  it('lets only the approval request and the confirm page read the approval signing keys', () => {
+    // Prepare
+    const [keysId] = Object.keys(template.findResources('AWS::SecretsManager::Secret'));
+    const policies = Object.entries(template.findResources('AWS::IAM::Policy'));
+
+    // Act
+    const readers = policies
+      .filter(([, p]) =>
+        JSON.stringify(p.Properties.PolicyDocument.Statement).includes(`{"Ref":"${keysId}"}`),
+      )
+      .map(([id]) => id.replace(/Role.*$/, ''))
+      .sort();
+
+    // Assess
+    expect(readers).toEqual(['ApprovalPageFunction', 'RequestApprovalFunction']);
   });
 
   it('gives the GitHub token to the gates function only', () => {

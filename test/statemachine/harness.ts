@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { submitApprovalDecision } from '../../functions/approval-page/approval-page.js';
 import { sweepMonitors } from '../../functions/monitor-sweep/monitor-sweep.js';
+import { castVote } from '../../functions/shared/approval-votes.js';
 import type { Ports } from '../../functions/shared/ports/index.js';
 import { startDeployment } from '../../functions/shared/start-deployment.js';
 import type { TaskStateName } from '../../functions/shared/workflow.js';
@@ -57,17 +57,23 @@ export const createHarness = (
         workflow.isWaiting(pending.taskToken)
       ) {
         if (approval === 'approve') {
-          await submitApprovalDecision(
+          await castVote(
             pending.approvalId,
-            { decision: 'approve', approver: 'lead@example.com' },
-            { channel: 'link' },
+            { by: 'lead@example.com', decision: 'approve', at: clock.now().toISOString(), channel: 'link' },
+            {},
             ports,
           );
         } else if (approval === 'hold') {
-          await submitApprovalDecision(
+          await castVote(
             pending.approvalId,
-            { decision: 'hold', approver: 'lead@example.com', comment: 'wait for the marketing launch' },
-            { channel: 'link' },
+            {
+              by: 'lead@example.com',
+              decision: 'hold',
+              at: clock.now().toISOString(),
+              channel: 'link',
+              comment: 'wait for the marketing launch',
+            },
+            {},
             ports,
           );
         } else if (approval === 'expire') {

@@ -10,13 +10,15 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError, TransientDependencyError } from '../errors.js';
 import { type Clock, systemClock } from '../ports/clock.js';
-import type {
-  ApprovalDecisionUpdate,
-  ApprovalRecord,
-  AuditEntry,
-  DeploymentRecord,
-  DeploymentStore,
-  LockResult,
+import {
+  type ApprovalDecisionUpdate,
+  type ApprovalRecord,
+  type ApprovalVote,
+  type AuditEntry,
+  type DeploymentRecord,
+  type DeploymentStore,
+  type LockResult,
+  withApprovalDefaults,
 } from '../ports/deployment-store.js';
 import { GSI1 } from './dynamo-table.js';
 
@@ -39,6 +41,18 @@ const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
   const copy = { ...item };
   for (const k of KEYS) delete copy[k];
   return copy as T;
+};
+
+/** An approval item: the votes map back to a list in the order cast, defaults for older items. */
+const approvalOf = (item: Record<string, unknown> | undefined): ApprovalRecord | undefined => {
+  const stored = strip<
+    Omit<ApprovalRecord, 'votes'> & { votes?: Record<string, ApprovalVote> | ApprovalVote[] }
+  >(item);
+  if (!stored) return undefined;
+  const votes = Array.isArray(stored.votes)
+    ? stored.votes
+    : Object.values(stored.votes ?? {}).sort((a, b) => a.at.localeCompare(b.at) || a.by.localeCompare(b.by));
+  return withApprovalDefaults({ ...stored, votes });
 };
 
 const THROTTLED = new Set([
@@ -278,6 +292,8 @@ export class DynamoDeploymentStore implements DeploymentStore {
         TableName: this.tableName,
         Item: {
           ...approval,
+          // a map by voter, so one conditional update can refuse a second vote by the same identity
+          votes: Object.fromEntries((approval.votes ?? []).map((v) => [v.by, v])),
           ...key.approval(approval.approvalId),
           gsi1pk: `APPROVALS#${approval.deploymentId}`,
           gsi1sk: `${approval.createdAt}#${approval.approvalId}`,
@@ -290,7 +306,47 @@ export class DynamoDeploymentStore implements DeploymentStore {
     const { Item } = await this.send(
       new GetCommand({ TableName: this.tableName, Key: key.approval(approvalId), ConsistentRead: true }),
     );
-    return strip<ApprovalRecord>(Item);
+    return approvalOf(Item);
+  }
+
+  async addApprovalVote(approvalId: string, vote: ApprovalVote): Promise<ApprovalRecord | undefined> {
+    const update = () =>
+      this.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key.approval(approvalId),
+          // One conditional write: of two racing votes by one identity exactly one finds no earlier vote.
+          UpdateExpression: 'SET #votes.#by = :vote',
+          ConditionExpression:
+            'attribute_exists(#pk) AND #status = :pending AND attribute_not_exists(#votes.#by)',
+          ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#votes': 'votes', '#by': vote.by },
+          ExpressionAttributeValues: { ':vote': vote, ':pending': 'pending' },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+    try {
+      return approvalOf((await update()).Attributes);
+    } catch (error) {
+      if (isConditionFailure(error)) return undefined;
+      // an approval written before votes existed has no map to add to: create it, then vote
+      if ((error as Error).name !== 'ValidationException') throw error;
+      try {
+        await this.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: key.approval(approvalId),
+            UpdateExpression: 'SET #votes = if_not_exists(#votes, :empty)',
+            ConditionExpression: 'attribute_exists(#pk)',
+            ExpressionAttributeNames: { '#pk': 'pk', '#votes': 'votes' },
+            ExpressionAttributeValues: { ':empty': {} },
+          }),
+        );
+        return approvalOf((await update()).Attributes);
+      } catch (retry) {
+        if (isConditionFailure(retry)) return undefined;
+        throw retry;
+      }
+    }
   }
 
   async findApprovalByDeployment(deploymentId: string): Promise<ApprovalRecord | undefined> {

@@ -239,8 +239,19 @@ export const ServiceSchema = z.strictObject({
         .refine((s) => s >= 300 && s <= 7 * 86400, {
           error: 'the approval timeout must be between 5m and 7d',
         }),
+      /** how many different approvers must approve (N of M) */
+      quorum: z
+        .number({ error: 'expected the number of approvals needed, e.g. 2' })
+        .int()
+        .min(1, { error: 'the quorum is at least 1' })
+        .max(20)
+        .default(1),
+      /** whether the person who moved the task (or commented /deploy) may approve it */
+      allow_self_approval: z.boolean().default(false),
+      /** who may approve alone, with a mandatory reason, when the approvers cannot be reached (audited loudly) */
+      break_glass: z.array(ApproverSchema).default([]),
     })
-    .default({ timeout: 86400 }),
+    .default({ timeout: 86400, quorum: 1, allow_self_approval: false, break_glass: [] }),
   steps: z.array(StepSchema).min(1, { error: 'a service needs at least one deployment step' }),
   verification: z.array(CheckSchema).default([]),
   monitoring: z
@@ -298,6 +309,21 @@ export const ConfigSchema = z
         });
       }
       seen.add(key);
+      const needsApproval = service.approval.required ?? config.devops_agent.require_human_approval;
+      if (needsApproval && service.approvers.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'approvers'],
+          message: `${service.name} needs a human approval but lists no approvers, so nobody could approve it; add approvers ({ email } or { clickup_user_id }) or set approval.required: false`,
+        });
+      }
+      if (service.approval.quorum > service.approvers.length && service.approvers.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', index, 'approval', 'quorum'],
+          message: `the quorum (${service.approval.quorum}) is more than the ${service.approvers.length} approver(s) listed; list more approvers or lower the quorum`,
+        });
+      }
       const stepNames = new Set<string>();
       service.steps.forEach((step, stepIndex) => {
         if (stepNames.has(step.name)) {

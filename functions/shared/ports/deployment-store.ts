@@ -86,6 +86,26 @@ export interface ApprovalDecision {
   channel: 'link' | 'comment' | 'cli' | 'auto';
   at: string;
   comment?: string;
+  /** approved alone under the break-glass role */
+  breakGlass?: boolean;
+  /** every approver's vote, in order */
+  votes?: ApprovalVote[];
+  /** the plan the decision is for */
+  planHash?: string;
+}
+
+/** One approver's decision on an approval request. */
+export interface ApprovalVote {
+  /** who: an approver's lower-case email or ClickUp user id, as the approval lists them */
+  by: string;
+  decision: 'approve' | 'hold';
+  at: string;
+  channel: 'link' | 'clickup' | 'cli';
+  comment?: string;
+  /** approved under the break-glass role (alone, with a mandatory reason) */
+  breakGlass?: boolean;
+  /** the id of the signed link used */
+  linkId?: string;
 }
 
 /** Everything known about one deployment; the console, the CLI and the deployment record read it. */
@@ -141,7 +161,16 @@ export interface ApprovalRecord {
   /** the workflow's task token: never in a URL, a log line or a comment */
   taskToken: string;
   planHash: string;
+  /** who may approve (lower-case email, else ClickUp user id) */
   approvers: string[];
+  /** how many different approvers must approve */
+  quorum: number;
+  /** who may approve alone, with a reason */
+  breakGlass: string[];
+  /** the votes so far, in the order they were recorded */
+  votes: ApprovalVote[];
+  /** identities that may not approve: who asked, when self-approval is forbidden */
+  requester?: string[];
   requestedBy?: string;
   status: 'pending' | 'approved' | 'held' | 'expired';
   createdAt: string;
@@ -190,6 +219,12 @@ export interface DeploymentStore {
   findApprovalByDeployment(deploymentId: string): Promise<ApprovalRecord | undefined>;
   /** Sets the decision only while the approval is still pending; returns false when it was not. */
   decideApproval(approvalId: string, decision: ApprovalDecisionUpdate): Promise<boolean>;
+  /**
+   * Records a vote while the approval is pending and `vote.by` has not voted on it yet, atomically: of two
+   * concurrent votes by the same identity exactly one is recorded, votes by different identities are both
+   * kept. Returns the approval with the vote, or undefined when refused (not pending, already voted, unknown).
+   */
+  addApprovalVote(approvalId: string, vote: ApprovalVote): Promise<ApprovalRecord | undefined>;
 
   /** The task token of the deployment's current bake interval, so an alarm can fail it at once. */
   setMonitorToken(deploymentId: string, token: string | undefined): Promise<void>;
@@ -198,3 +233,13 @@ export interface DeploymentStore {
   appendAudit(entry: AuditEntry): Promise<void>;
   listAudit(deploymentId: string): Promise<AuditEntry[]>;
 }
+
+/** An approval as stored by an earlier version (no quorum, votes or break-glass) read with the defaults. */
+export const withApprovalDefaults = (
+  approval: Omit<ApprovalRecord, 'quorum' | 'votes' | 'breakGlass'> & Partial<ApprovalRecord>,
+): ApprovalRecord => ({
+  ...approval,
+  quorum: approval.quorum ?? 1,
+  votes: approval.votes ?? [],
+  breakGlass: approval.breakGlass ?? [],
+});

@@ -1,3 +1,4 @@
+import type { ApprovalKeys } from '../approval-links.js';
 import type { Config } from '../config/schema.js';
 import type { AlarmSource } from './alarm-source.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -17,7 +18,8 @@ export interface Logger {
 
 /** Links people follow from comments and mails. */
 export interface Links {
-  approval(approvalId: string): string;
+  /** an approver's personal confirm-page link: the signed token rides in the query string */
+  approval(approvalId: string, token: string): string;
   deployment(deploymentId: string): string;
 }
 
@@ -33,6 +35,8 @@ export interface Ports {
   steps: StepRunners;
   checks: CheckRunners;
   workflow: WorkflowControl;
+  /** the keys approval links are signed with */
+  approvalKeys: ApprovalKeys;
   clock: Clock;
   logger: Logger;
   links: Links;
@@ -40,6 +44,7 @@ export interface Ports {
 
 export type {
   AlarmSource,
+  ApprovalKeys,
   ArtifactStore,
   CheckRunners,
   Clock,

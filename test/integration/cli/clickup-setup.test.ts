@@ -17,9 +17,11 @@ devops_agent:
   failure_status: Rolled Back
 services:
   - name: notifications
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "901" }
     steps: [{ name: Go, kind: command, run: [node, -e, "0"] }]
   - name: billing
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "902" }
     steps: [{ name: Go, kind: command, run: [node, -e, "0"] }]
 `;

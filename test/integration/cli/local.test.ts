@@ -68,7 +68,7 @@ describe('devops-agent local', () => {
     const config = join(mkdtempSync(join(tmpdir(), 'devops-agent-local-')), 'devops-agent.yaml');
     writeFileSync(
       config,
-      'services: [{ name: app, tracker: { list_id: "901" }, steps: [{ name: Go, kind: command, run: [node, -e, "0"] }] }]\n',
+      'services: [{ name: app, approvers: [{ email: lead@example.com }], tracker: { list_id: "901" }, steps: [{ name: Go, kind: command, run: [node, -e, "0"] }] }]\n',
     );
     const secretFile = join(mkdtempSync(join(tmpdir(), 'devops-agent-local-')), 'secret');
     writeFileSync(secretFile, JSON.stringify({ webhooks: { wh1: { list_id: '901', secret: 'S1' } } }));

@@ -2,13 +2,12 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { CliIo } from '../../../cli/io.js';
-import { run } from '../../../cli/main.js';
 import { type DeploymentPlan, planHash } from '../../../functions/shared/plan.js';
 import type { GateResult } from '../../../functions/shared/ports/deployment-store.js';
 import { LocalTracker, type NewTask } from '../../../local/adapters/local-tracker.js';
 import { openDatabase } from '../../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../../local/adapters/sqlite-deployment-store.js';
+import { runCli } from '../../fixtures/cli.js';
 import { type FakeClickUp, startFakeClickUp } from '../../fixtures/fake-clickup.js';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -28,28 +27,14 @@ const SECTIONS = [
 /** One service on list L1 whose gates need no network: a command step and the QA sign-off. */
 const SIGN_OFF_CONFIG = `services:
   - name: app
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "L1" }
     gates: { ci: false, pr_merged: false, sign_off: [QA], alarms_clear: false }
     steps: [{ name: Deploy, kind: command, run: [node, -e, "0"] }]
 `;
 
 /** Runs one command line in-process with captured output. */
-const cli = async (argv: string[], cwd: string, env: Record<string, string> = {}) => {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env,
-    cwd,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-};
+const cli = (argv: string[], cwd: string, env: Record<string, string> = {}) => runCli(argv, { cwd, env });
 
 /** A working directory with `config` as devops-agent.yaml and a data dir holding `tasks` in the embedded tracker. */
 const prepareLocal = async (config: string, tasks: NewTask[]) => {
@@ -206,6 +191,7 @@ describe('devops-agent plan on the embedded tracker', () => {
     // Prepare
     const config = `services:
   - name: app
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "L1" }
     repository: acme/app
     gates: { ci: true, pr_merged: false, sign_off: [], alarms_clear: false }
@@ -297,6 +283,7 @@ describe('devops-agent plan on ClickUp', () => {
 
   const config = `services:
   - name: app
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "901" }
     gates: { ci: false, pr_merged: false, sign_off: ["Security Review"], alarms_clear: false }
     steps: [{ name: Deploy, kind: command, run: [node, -e, "0"] }]

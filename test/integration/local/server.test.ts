@@ -93,9 +93,10 @@ describe('local HTTP server', () => {
 
     // Assess
     expect(response.status).toBe(404);
-    expect(await response.json()).toEqual({
-      error: 'this approval link is unknown; use the newest link from the request',
-    });
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await response.text()).toContain(
+      'this approval link is unknown; use the newest link from the request',
+    );
   });
 
   it('refuses a task status change without a status', async () => {

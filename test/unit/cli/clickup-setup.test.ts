@@ -27,13 +27,16 @@ devops_agent:
   failure_status: Rolled Back
 services:
   - name: notifications
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "901" }
     steps: [{ name: Go, kind: command, run: [node, -e, "0"] }]
   - name: notifications
     environment: staging
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "901", output_status: On Staging }
     steps: [{ name: Go, kind: command, run: [node, -e, "0"] }]
   - name: billing
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: "902" }
     steps: [{ name: Go, kind: command, run: [node, -e, "0"] }]
 `,
@@ -165,7 +168,7 @@ describe('clickupSetup', () => {
     // Prepare
     const clickup = memoryClickUp({});
     const config = parseConfig(
-      'services: [{ name: app, tracker: { list_id: demo-list }, steps: [{ name: Go, kind: command, run: [x] }] }]',
+      'services: [{ name: app, approvers: [{ email: lead@example.com }], tracker: { list_id: demo-list }, steps: [{ name: Go, kind: command, run: [x] }] }]',
       'demo.yaml',
     );
 

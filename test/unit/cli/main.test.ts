@@ -2,27 +2,11 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeSecretsFile } from '../../../cli/clickup-setup-command.js';
-import type { CliIo } from '../../../cli/io.js';
-import { run } from '../../../cli/main.js';
 import { readWebhookSecrets } from '../../../functions/shared/webhook-secrets.js';
+import { runCli } from '../../fixtures/cli.js';
 
 /** Runs one command line with captured output and the given environment. */
-const cli = async (argv: string[], env: Record<string, string> = {}, cwd = tmpdir()) => {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env,
-    cwd,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-};
+const cli = (argv: string[], env: Record<string, string> = {}, cwd = tmpdir()) => runCli(argv, { cwd, env });
 
 const SETUP = [
   'clickup',
@@ -139,7 +123,7 @@ describe('devops-agent command line', () => {
     writeFileSync(join(dir, 'secret'), '{"webhooks": 1}');
     writeFileSync(
       join(dir, 'devops-agent.yaml'),
-      'services: [{ name: app, tracker: { list_id: "901" }, steps: [{ name: Go, kind: command, run: [x] }] }]\n',
+      'services: [{ name: app, approvers: [{ email: lead@example.com }], tracker: { list_id: "901" }, steps: [{ name: Go, kind: command, run: [x] }] }]\n',
     );
 
     // Act

@@ -1,14 +1,13 @@
 import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { CliIo } from '../../../cli/io.js';
-import { run } from '../../../cli/main.js';
 import { NOT_READY, verdict } from '../../../cli/plan-command.js';
 import type { PlanPreview } from '../../../functions/shared/plan-preview.js';
 import type { GateResult } from '../../../functions/shared/ports/deployment-store.js';
+import { runCli } from '../../fixtures/cli.js';
 
 const CONFIG =
-  'services: [{ name: app, tracker: { list_id: "L1" }, steps: [{ name: Go, kind: command, run: [node, -e, "0"] }] }]\n';
+  'services: [{ name: app, approvers: [{ email: lead@example.com }], tracker: { list_id: "L1" }, steps: [{ name: Go, kind: command, run: [node, -e, "0"] }] }]\n';
 
 /** A working directory holding only a valid devops-agent.yaml. */
 const workdir = () => {
@@ -18,22 +17,7 @@ const workdir = () => {
 };
 
 /** Runs one command line with captured output. */
-const cli = async (argv: string[], cwd = tmpdir(), env: Record<string, string> = {}) => {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env,
-    cwd,
-    stdout: (text) => {
-      stdout += text;
-    },
-    stderr: (text) => {
-      stderr += text;
-    },
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-};
+const cli = (argv: string[], cwd = tmpdir(), env: Record<string, string> = {}) => runCli(argv, { cwd, env });
 
 const preview = (gates: GateResult[]): PlanPreview =>
   ({ gates, ready: gates.every((g) => g.passed) }) as PlanPreview;

@@ -80,6 +80,7 @@ describe('checkGates', () => {
     const f = await setup(`
 services:
   - name: notifications
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: L1 }
     steps: [{ name: Deploy API, kind: kubernetes, deployment: api, image: "api:v2" }]
 `);

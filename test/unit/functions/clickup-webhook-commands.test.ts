@@ -183,8 +183,13 @@ describe('handleClickUpWebhook: /deploy commands', () => {
     expect(response.statusCode).toBe(200);
     expect(response.body.result).toBe('refused');
     expect(f.tracker.textsOf('t1')).toEqual([expect.stringContaining(answer)]);
+    // the approval rules audit a refused decision themselves (decision-refused), the rest is command-refused
     expect(f.store.audit).toContainEqual(
-      expect.objectContaining({ action: 'command-refused', channel: 'comment', actor: user.email }),
+      expect.objectContaining({
+        action: expect.stringMatching(/^(command|decision)-refused$/),
+        channel: 'comment',
+        actor: user.email,
+      }),
     );
     expect(f.workflow.successes).toEqual([]);
     expect(f.workflow.failures).toEqual([]);

@@ -6,6 +6,7 @@ import { aDeployment, anApproval } from '../../fixtures/records.js';
 const CONFIG = `
 services:
   - name: notifications
+    approvers: [{ email: lead@example.com }]
     tracker: { list_id: L1 }
     steps: [{ name: Deploy, kind: command, run: [deploy] }]
     monitoring: { alarms: [notifications-5xx] }

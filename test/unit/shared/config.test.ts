@@ -10,6 +10,7 @@ services:
       - name: Deploy backend
         kind: command
         run: [node, deploy.js]
+    approvers: [{ email: lead@example.com }]
 `;
 
 const issuesOf = (text: string) => {
@@ -89,6 +90,24 @@ ${minimal}`;
     expect(error.message).toContain('unknown step kind; expected one of command, kubernetes');
   });
 
+  it('refuses a service that needs approval but lists no approvers, saying how to fix it', () => {
+    // Act
+    const error = issuesOf(minimal.replace('    approvers: [{ email: lead@example.com }]\n', ''));
+
+    // Assess
+    expect(error.issues[0]).toMatchObject({ path: 'services[0].approvers' });
+    expect(error.issues[0]?.message).toMatch(/lists no approvers, so nobody could approve it; add approvers/);
+  });
+
+  it('refuses a quorum larger than the approvers listed', () => {
+    // Act
+    const error = issuesOf(`${minimal}    approval: { quorum: 2 }\n`);
+
+    // Assess
+    expect(error.issues[0]).toMatchObject({ path: 'services[0].approval.quorum' });
+    expect(error.issues[0]?.message).toMatch(/quorum \(2\) is more than the 1 approver/);
+  });
+
   it('names a missing required field', () => {
     // Act
     const error = issuesOf(minimal.replace('    tracker: { list_id: "L1" }\n', ''));
@@ -121,7 +140,7 @@ ${minimal}`;
   it('rejects duplicate step names', () => {
     // Act
     const error = issuesOf(
-      `${minimal}      - name: Deploy backend\n        kind: command\n        run: [x]\n`,
+      minimal.replace('    approvers:', '      - name: Deploy backend\n        kind: command\n        run: [x]\n    approvers:'),
     );
 
     // Assess
