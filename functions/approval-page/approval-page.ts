@@ -10,6 +10,7 @@ import {
 } from '../shared/approval-links.js';
 import { auditRefusal, castVote, type VoteMeta, type VotePorts } from '../shared/approval-votes.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../shared/errors.js';
+import { escapeHtml } from '../shared/html.js';
 import { toHttpError } from '../shared/http-errors.js';
 import type { ApprovalRecord, DeploymentRecord } from '../shared/ports/deployment-store.js';
 
@@ -222,12 +223,6 @@ export const handleApprovalRequest = async (
     );
   }
 };
-
-const escapeHtml = (s: string): string =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 const STYLE = `*{box-sizing:border-box}body{font-family:system-ui,-apple-system,sans-serif;max-width:60rem;margin:0 auto;padding:1rem;line-height:1.45;color:#1b1f23}
 h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.5rem}pre{background:#f4f4f4;padding:1rem;white-space:pre-wrap;word-break:break-word;font-size:.85rem}

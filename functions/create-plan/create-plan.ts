@@ -1,11 +1,14 @@
 import type { z } from 'zod';
+import type { ServiceSettings } from '../shared/config/resolve.js';
 import type { Service } from '../shared/config/schema.js';
 import { contextFor, requireRecord, stepVars } from '../shared/deployment.js';
 import { errorMessage } from '../shared/errors.js';
 import { renderPlan, type ServiceHistory } from '../shared/plan.js';
+import type { DeploymentRecord } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
 import type { StepContext } from '../shared/ports/step-runner.js';
-import type { PlanResultSchema } from '../shared/workflow.js';
+import type { TrackerTask } from '../shared/ports/tracker.js';
+import type { DeploymentState, PlanResultSchema } from '../shared/workflow.js';
 
 const DAY_MS = 86_400_000;
 /** how far back the plan looks for rollbacks of the service */
@@ -74,6 +77,37 @@ export const observeCurrent = async (
 };
 
 /**
+ * The plan of a deployment from what the gates recorded, what the steps would replace and the service's
+ * recent history: the one way both the workflow and the dry run build it.
+ */
+export const planFor = async (
+  state: DeploymentState,
+  task: TrackerTask,
+  service: Service,
+  settings: ServiceSettings,
+  record: DeploymentRecord | undefined,
+  ports: Pick<Ports, 'store' | 'alarms' | 'steps' | 'clock'>,
+) => {
+  const vars = stepVars(state, task.customFields);
+  return renderPlan({
+    task,
+    service,
+    settings,
+    gates: record?.gates ?? [],
+    deploymentId: state.deploymentId,
+    vars,
+    current: await observeCurrent(service, ports.steps, {
+      deploymentId: state.deploymentId,
+      service: service.name,
+      environment: service.environment,
+      vars,
+    }),
+    history: await serviceHistory(service, ports),
+    ...(record?.migrations ? { migrations: record.migrations } : {}),
+  });
+};
+
+/**
  * Writes the deployment plan (Markdown for people, JSON for tools), stores both with the hash of the JSON
  * the approval binds to, and posts the Markdown on the task.
  */
@@ -84,23 +118,7 @@ export const createPlan = async (
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   const task = await ports.tracker.getTask(state.taskId);
-  const vars = stepVars(state, task.customFields);
-  const { plan, markdown, risk, hash } = renderPlan({
-    task,
-    service,
-    settings,
-    gates: record.gates ?? [],
-    deploymentId: state.deploymentId,
-    vars,
-    current: await observeCurrent(service, ports.steps, {
-      deploymentId: state.deploymentId,
-      service: service.name,
-      environment: service.environment,
-      vars,
-    }),
-    history: await serviceHistory(service, ports),
-    ...(record.migrations ? { migrations: record.migrations } : {}),
-  });
+  const { plan, markdown, risk, hash } = await planFor(state, task, service, settings, record, ports);
   const key = `plans/${state.deploymentId}.md`;
   await ports.artifacts.put(key, markdown, 'text/markdown; charset=utf-8');
   await ports.artifacts.put(

@@ -3,6 +3,7 @@ import { signLink } from '../shared/approval-links.js';
 import { approverId, identitiesOf } from '../shared/approval-votes.js';
 import type { Service } from '../shared/config/schema.js';
 import { callbackContextFor, displayName, formatDuration, requireRecord } from '../shared/deployment.js';
+import { escapeHtml } from '../shared/html.js';
 import type { Ports } from '../shared/ports/index.js';
 
 /** The identities allowed to decide, as stored on the approval (lower-case email, else ClickUp id). */
@@ -27,12 +28,6 @@ export const requesterIdentities = (service: Service, requester: string[]): stri
     });
   return [...new Set([...requester.map((r) => (r.includes('@') ? r.toLowerCase() : r)), ...widened])];
 };
-
-const escapeHtml = (s: string): string =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /**
  * Stores the task token with an approval record (never in a URL, a mail or a comment), mails each approver

@@ -1,9 +1,8 @@
 import { checkGates } from '../check-gates/check-gates.js';
-import { observeCurrent, serviceHistory } from '../create-plan/create-plan.js';
+import { planFor } from '../create-plan/create-plan.js';
 import { servicesForList, settingsFor } from './config/resolve.js';
-import { stepVars } from './deployment.js';
 import { BadRequestError, TransientDependencyError } from './errors.js';
-import { type DeploymentPlan, renderPlan } from './plan.js';
+import type { DeploymentPlan } from './plan.js';
 import type { GateResult } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
 import type { DeploymentState } from './workflow.js';
@@ -69,22 +68,7 @@ export const previewPlan = async (taskId: string, ports: PreviewPorts): Promise<
   }
   const record = await ports.store.getDeployment(state.deploymentId);
   const gates = record?.gates ?? [];
-  const vars = stepVars(state, task.customFields);
-  const { plan, markdown, hash } = renderPlan({
-    task,
-    service,
-    settings: settingsFor(ports.config, service),
-    gates,
-    deploymentId: state.deploymentId,
-    vars,
-    current: await observeCurrent(service, ports.steps, {
-      deploymentId: state.deploymentId,
-      service: service.name,
-      environment: service.environment,
-      vars,
-    }),
-    history: await serviceHistory(service, ports),
-    ...(record?.migrations ? { migrations: record.migrations } : {}),
-  });
+  const settings = settingsFor(ports.config, service);
+  const { plan, markdown, hash } = await planFor(state, task, service, settings, record, ports);
   return { plan, markdown, hash, gates, ready: gates.every((g) => g.passed) };
 };

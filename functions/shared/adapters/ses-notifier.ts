@@ -1,4 +1,5 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
+import { escapeHtml } from '../html.js';
 import type { Notification, Notifier } from '../ports/notifier.js';
 
 export interface SesNotifierOptions {
@@ -7,12 +8,6 @@ export interface SesNotifierOptions {
   from: string;
   configurationSet?: string;
 }
-
-const escapeHtml = (s: string): string =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /**
  * The production `Notifier`: one SESv2 `SendEmail` per notification with a text and an HTML part (the text

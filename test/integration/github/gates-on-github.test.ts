@@ -3,18 +3,11 @@ import { GitHubSourceControl } from '../../../functions/shared/adapters/github-s
 import { CONFIG } from '../../fixtures/config.js';
 import { type FakeGitHub, startFakeGitHub } from '../../fixtures/fake-github.js';
 import { fakePorts } from '../../fixtures/ports.js';
-import { aDeployment } from '../../fixtures/records.js';
+import { aDeployment, T1_STATE } from '../../fixtures/records.js';
 
 const REPO = 'acme/notifications';
 const MERGE = '4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39';
-const STATE = {
-  deploymentId: 't1-1',
-  taskId: 't1',
-  service: 'notifications',
-  environment: 'production',
-  trigger: 'cli',
-  requestedAt: '2026-11-28T10:00:00.000Z',
-};
+const STATE = T1_STATE;
 const WITH_MIGRATIONS = CONFIG.replace(
   /(\n\s+tracker: \{ list_id: L1 \})/,
   `$1\n    repository: ${REPO}\n    gates: { migrations: { path: db/migrations, dialect: postgresql } }`,

@@ -2,16 +2,9 @@ import { createPlan } from '../../../functions/create-plan/create-plan.js';
 import { type DeploymentPlan, planHash } from '../../../functions/shared/plan.js';
 import { CONFIG, RELEASE_FIELDS } from '../../fixtures/config.js';
 import { fakePorts } from '../../fixtures/ports.js';
-import { aDeployment } from '../../fixtures/records.js';
+import { aDeployment, T1_STATE } from '../../fixtures/records.js';
 
-const STATE = {
-  deploymentId: 't1-1',
-  taskId: 't1',
-  service: 'notifications',
-  environment: 'production',
-  trigger: 'cli',
-  requestedAt: '2026-11-28T10:00:00.000Z',
-};
+const STATE = T1_STATE;
 
 const setup = async () => {
   const f = fakePorts();

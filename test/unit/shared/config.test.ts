@@ -140,7 +140,10 @@ ${minimal}`;
   it('rejects duplicate step names', () => {
     // Act
     const error = issuesOf(
-      minimal.replace('    approvers:', '      - name: Deploy backend\n        kind: command\n        run: [x]\n    approvers:'),
+      minimal.replace(
+        '    approvers:',
+        '      - name: Deploy backend\n        kind: command\n        run: [x]\n    approvers:',
+      ),
     );
 
     // Assess
