@@ -13,6 +13,8 @@ export const LocalEnvSchema = z.object({
   /** a GitHub token for the CI and PR gates; else the source-control fixture file is used */
   GITHUB_TOKEN: z.string().min(1).optional(),
   GITHUB_API_URL: z.url().optional(),
+  /** the approval link signing keyring (JSON); else `<data dir>/approval-keys.json`, created on first use */
+  DEVOPS_AGENT_APPROVAL_KEYS: z.string().min(1).optional(),
 });
 export type LocalEnv = z.infer<typeof LocalEnvSchema>;
 

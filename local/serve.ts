@@ -58,6 +58,7 @@ export const serve = async (options: ServeOptions): Promise<LocalRuntime & { mod
     logger: options.logger,
     ...(tracker ? { tracker } : {}),
     ...(secret.length > 0 ? { webhookSecret: secret } : {}),
+    ...(env.DEVOPS_AGENT_APPROVAL_KEYS ? { approvalKeys: env.DEVOPS_AGENT_APPROVAL_KEYS } : {}),
   });
   return { ...runtime, mode: tracker ? 'ClickUp' : 'embedded tracker' };
 };
