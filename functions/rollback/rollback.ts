@@ -44,6 +44,17 @@ export const rollback = async (
       });
       continue;
     }
+    const irreversible = (record.migrations ?? []).filter((m) => m.irreversible);
+    if (step.kind === 'migration' && !service.rollback.keep_database && irreversible.length > 0) {
+      // never automatic: running a down migration after data was dropped cannot bring it back
+      results.push({
+        ...base,
+        status: 'kept',
+        finishedAt: startedAt,
+        summary: `irreversible migration (${irreversible.map((m) => m.path).join(', ')}): no automatic database rollback; restore the data from a backup by hand if the previous release needs it`,
+      });
+      continue;
+    }
     if (step.kind === 'migration' && service.rollback.keep_database) {
       results.push({
         ...base,
