@@ -86,7 +86,7 @@ export class CommandStepRunner implements StepRunner {
     let undo: Record<string, string> | undefined;
     if (command.record) {
       const record = this.expand(command, command.record, context.vars, 'record');
-      const recorded = await this.exec(record, cwd, command.timeout);
+      const recorded = await this.exec(record, cwd, command.timeout, this.envOf(command, context.vars));
       if (recorded.code !== 0) throw this.failure(command, 'record', record, recorded);
       const previous = recorded.stdout.trim();
       if (!previous) {
@@ -96,7 +96,7 @@ export class CommandStepRunner implements StepRunner {
       }
       undo = { previous };
     }
-    const result = await this.exec(run, cwd, command.timeout);
+    const result = await this.exec(run, cwd, command.timeout, this.envOf(command, context.vars));
     if (result.code !== 0) {
       // What `record` captured goes with the error: the change may be half made, and rollback needs it.
       throw Object.assign(this.failure(command, 'run', run, result), undo ? { undo } : {});
@@ -120,7 +120,7 @@ export class CommandStepRunner implements StepRunner {
       );
     }
     const argv = this.expand(command, command.undo, { ...context.vars, ...undo }, 'undo');
-    const result = await this.exec(argv, cwd, command.timeout);
+    const result = await this.exec(argv, cwd, command.timeout, this.envOf(command, context.vars));
     if (result.code !== 0) throw this.failure(command, 'undo', argv, result);
     return { summary: this.summary(result) };
   }
@@ -130,19 +130,31 @@ export class CommandStepRunner implements StepRunner {
     const command = this.commandStep(step);
     if (!command.record) return undefined;
     const record = this.expand(command, command.record, context.vars, 'record');
-    const recorded = await this.exec(record, this.cwdOf(command), command.timeout);
+    const recorded = await this.exec(
+      record,
+      this.cwdOf(command),
+      command.timeout,
+      this.envOf(command, context.vars),
+    );
     if (recorded.code !== 0) throw this.failure(command, 'record', record, recorded);
     return shorten(recorded.stdout.trim(), 200) || undefined;
   }
 
   /** Runs one argument vector without a shell; never throws for the command's own failure. */
-  exec(argv: string[], cwd: string, timeoutSeconds: number): Promise<CommandResult> {
+  exec(
+    argv: string[],
+    cwd: string,
+    timeoutSeconds: number,
+    env: Record<string, string> = {},
+  ): Promise<CommandResult> {
     const [program, ...args] = argv;
     if (!program) return Promise.reject(new BadRequestError('a command needs a program'));
     const started = performance.now();
     return new Promise((resolvePromise, reject) => {
       const child = spawn(program === 'node' ? process.execPath : program, args, {
         cwd,
+        // the step's variables over the agent's environment; the values are never read by a shell
+        env: { ...process.env, ...env },
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],
         windowsHide: true,
@@ -224,6 +236,13 @@ export class CommandStepRunner implements StepRunner {
       );
     }
     return cwd;
+  }
+
+  /** The step's `env`, its `{{vars}}` filled in. */
+  private envOf(step: CommandStep, vars: Record<string, string>): Record<string, string> {
+    const names = Object.keys(step.env);
+    const values = this.expand(step, Object.values(step.env), vars, 'env');
+    return Object.fromEntries(names.map((name, i) => [name, values[i] ?? '']));
   }
 
   private expand(step: CommandStep, argv: string[], vars: Record<string, string>, part: string): string[] {

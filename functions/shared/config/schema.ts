@@ -36,6 +36,13 @@ export const CommandStepSchema = z.strictObject({
   record: argv.optional(),
   undo: argv.optional(),
   cwd: z.string().optional(),
+  /** environment variables for the command (over the agent's own); values may use `{{vars}}` */
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and _' }),
+      z.string(),
+    )
+    .default({}),
   timeout: duration('s').default(300),
 });
 

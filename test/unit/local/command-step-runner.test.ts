@@ -10,6 +10,7 @@ const step = (overrides: Partial<CommandStep>): CommandStep => ({
   name: 'Deploy backend',
   kind: 'command',
   run: ['node', '-e', 'process.stdout.write("ok\\n")'],
+  env: {},
   timeout: 30,
   ...overrides,
 });
@@ -214,6 +215,20 @@ describe('CommandStepRunner', () => {
     expect({ afterRun, afterUndo }).toEqual({ afterRun: 'v2', afterUndo: 'v1' });
     expect(undone.kept).toBeUndefined();
     expect(undone.summary).toMatch(/^v2 \(exit 0/);
+  });
+
+  it('gives the command its environment, with {{vars}} filled in as plain values', async () => {
+    // Prepare
+    const deploy = step({
+      run: ['node', '-e', 'process.stdout.write(`${process.env.RELEASE}|${process.env.NOTE}`)'],
+      env: { RELEASE: '{{release}}', NOTE: '$(rm -rf /); `x`' },
+    });
+
+    // Act
+    const outcome = await runner.run(deploy, context({ release: 'v2.4.0' }));
+
+    // Assess
+    expect(outcome.summary).toContain('v2.4.0|$(rm -rf /); `x`');
   });
 
   it('tells the plan what the step replaces from record, without running the step', async () => {
