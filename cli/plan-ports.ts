@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-import type * as Sqlite from 'node:sqlite';
 import { ClickUpTracker } from '../functions/shared/adapters/clickup-tracker.js';
 import { GitHubSourceControl } from '../functions/shared/adapters/github-source-control.js';
 import type { Config } from '../functions/shared/config/schema.js';
@@ -9,7 +7,12 @@ import { systemClock } from '../functions/shared/ports/clock.js';
 import type { Logger, Ports } from '../functions/shared/ports/index.js';
 import { FixtureSourceControl } from '../local/adapters/fixture-source-control.js';
 import { LocalTracker } from '../local/adapters/local-tracker.js';
-import { type Database, MIGRATIONS, openDatabase } from '../local/adapters/sqlite-database.js';
+import {
+  type Database,
+  openDatabase,
+  openDatabaseForReading,
+  SchemaVersionError,
+} from '../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../local/adapters/sqlite-deployment-store.js';
 import type { LocalEnv } from '../local/env.js';
 import { localAlarms, localRunners } from '../local/local-ports.js';
@@ -56,35 +59,21 @@ class PreviewStore extends SqliteDeploymentStore {
   }
 }
 
-/**
- * Opens the embedded tracker's existing file for reading only. Not `openDatabase`: that migrates the schema,
- * a write, and a dry run must leave the file as it was. `query_only` makes any write fail instead; a normal
- * (not read-only) connection still removes its WAL files on close, as a read-only one could not.
- */
+/** The embedded tracker's existing file, for reading only (nothing migrated, created or written). */
 const openForReading = (file: string): Database => {
-  // openDatabase(':memory:') ran first and loaded node:sqlite with its experimental warning kept off
-  // stderr; this require gets the cached module and warns no more
-  const { DatabaseSync } = createRequire(import.meta.url)('node:sqlite') as typeof Sqlite;
-  let db: Database | undefined;
   try {
-    db = new DatabaseSync(file);
-    db.exec('PRAGMA query_only = ON');
-    db.exec('PRAGMA busy_timeout = 5000');
-    const row = db.prepare('PRAGMA user_version').get() as { user_version?: number } | undefined;
-    const version = row?.user_version ?? 0;
-    if (version !== MIGRATIONS.length) {
-      throw new CliError(
-        version === 0
-          ? `${file} is not a devops-agent database; pass the --data-dir devops-agent local runs with`
-          : version < MIGRATIONS.length
-            ? `${file} was written by an older devops-agent; start devops-agent local with this --data-dir once to bring it up to date, then run plan again`
-            : `${file} was written by a newer devops-agent (schema ${version}, this one knows ${MIGRATIONS.length}); upgrade devops-agent`,
-      );
-    }
-    return db;
+    return openDatabaseForReading(file);
   } catch (error) {
-    db?.close();
-    if (error instanceof CliError) throw error;
+    if (error instanceof SchemaVersionError)
+      throw new CliError(
+        error.found === 0
+          ? `${file} is not a devops-agent database; pass the --data-dir devops-agent local runs with`
+          : error.found < error.expected
+            ? `${file} was written by an older devops-agent; start devops-agent local with this --data-dir once to bring it up to date, then run plan again`
+            : `${file} was ${error.message}; upgrade devops-agent`,
+        1,
+        { cause: error },
+      );
     throw new CliError(
       `cannot read the embedded tracker at ${file} (${errorMessage(error)}); pass the --data-dir devops-agent local runs with`,
       1,

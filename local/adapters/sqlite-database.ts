@@ -166,3 +166,42 @@ export const openDatabase = (path: string, options: OpenDatabaseOptions = {}): D
     throw error;
   }
 };
+
+/**
+ * Opens an existing database file for reading only, as a dry run needs it: no folder or file created, no
+ * schema migration (a write), and `query_only` so any write fails. Throws when the file's schema is not the
+ * one this version writes, saying which way it is off. A normal (not read-only) connection still removes its
+ * WAL files on close, as a read-only one could not.
+ */
+export const openDatabaseForReading = (file: string, options: OpenDatabaseOptions = {}): Database => {
+  const { DatabaseSync } = loadSqlite();
+  const db = new DatabaseSync(resolve(file));
+  try {
+    db.exec('PRAGMA query_only = ON');
+    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.round(options.busyTimeoutMs ?? 5000))}`);
+    const row = db.prepare('PRAGMA user_version').get() as { user_version?: number } | undefined;
+    const version = row?.user_version ?? 0;
+    if (version !== MIGRATIONS.length) throw new SchemaVersionError(version, MIGRATIONS.length);
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+};
+
+/** The file's schema is not the one this version of devops-agent writes. */
+export class SchemaVersionError extends Error {
+  constructor(
+    readonly found: number,
+    readonly expected: number,
+  ) {
+    super(
+      found === 0
+        ? 'not a devops-agent database'
+        : found < expected
+          ? `written by an older devops-agent (schema ${found}, this one writes ${expected})`
+          : `written by a newer devops-agent (schema ${found}, this one knows ${expected})`,
+    );
+    this.name = new.target.name;
+  }
+}
