@@ -43,15 +43,23 @@ const strip = <T>(item: Record<string, unknown> | undefined): T | undefined => {
   return copy as T;
 };
 
-/** An approval item: the votes map back to a list in the order cast, defaults for older items. */
+/** A vote in an approval item's `votes` map (keyed by voter); `seq` orders votes cast at the same `at`. */
+type StoredVote = ApprovalVote & { seq?: string };
+
+/** An approval item: the votes map back to a list in the order recorded, defaults for older items. */
 const approvalOf = (item: Record<string, unknown> | undefined): ApprovalRecord | undefined => {
   const stored = strip<
-    Omit<ApprovalRecord, 'votes'> & { votes?: Record<string, ApprovalVote> | ApprovalVote[] }
+    Omit<ApprovalRecord, 'votes'> & { votes?: Record<string, StoredVote> | ApprovalVote[] }
   >(item);
   if (!stored) return undefined;
   const votes = Array.isArray(stored.votes)
     ? stored.votes
-    : Object.values(stored.votes ?? {}).sort((a, b) => a.at.localeCompare(b.at) || a.by.localeCompare(b.by));
+    : Object.values(stored.votes ?? {})
+        .sort(
+          (a, b) =>
+            a.at.localeCompare(b.at) || (a.seq ?? '').localeCompare(b.seq ?? '') || a.by.localeCompare(b.by),
+        )
+        .map(({ seq: _seq, ...vote }) => vote);
   return withApprovalDefaults({ ...stored, votes });
 };
 
@@ -90,7 +98,8 @@ export interface DynamoDeploymentStoreOptions {
 /**
  * The production `DeploymentStore` in one DynamoDB table (pk/sk + one GSI). Records are stored as top-level
  * attributes so updates are single `UpdateItem` calls; every write that must not race (create, lock,
- * approval decision) is one conditional write, so two Lambdas behave like one.
+ * approval decision, approval vote) is one conditional write, so two Lambdas behave like one. An approval's
+ * votes are a map keyed by voter, so `attribute_not_exists(votes.<voter>)` refuses a second vote.
  *
  * Items: `DEPLOYMENT#<id>/ITEM` (GSI `DEPLOYMENTS`/`<createdAt>#<id>`), `DEPLOYMENT#<id>/MONITOR_TOKEN`,
  * `DEPLOYMENT#<id>/AUDIT#<at>#<seq>`, `APPROVAL#<id>/ITEM` (GSI `APPROVALS#<deploymentId>`/`<createdAt>#<id>`),
@@ -293,7 +302,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
         Item: {
           ...approval,
           // a map by voter, so one conditional update can refuse a second vote by the same identity
-          votes: Object.fromEntries((approval.votes ?? []).map((v) => [v.by, v])),
+          votes: Object.fromEntries((approval.votes ?? []).map((v) => [v.by, { ...v, seq: monotonic() }])),
           ...key.approval(approval.approvalId),
           gsi1pk: `APPROVALS#${approval.deploymentId}`,
           gsi1sk: `${approval.createdAt}#${approval.approvalId}`,
@@ -320,7 +329,7 @@ export class DynamoDeploymentStore implements DeploymentStore {
           ConditionExpression:
             'attribute_exists(#pk) AND #status = :pending AND attribute_not_exists(#votes.#by)',
           ExpressionAttributeNames: { '#pk': 'pk', '#status': 'status', '#votes': 'votes', '#by': vote.by },
-          ExpressionAttributeValues: { ':vote': vote, ':pending': 'pending' },
+          ExpressionAttributeValues: { ':vote': { ...vote, seq: monotonic() }, ':pending': 'pending' },
           ReturnValues: 'ALL_NEW',
         }),
       );

@@ -104,7 +104,7 @@ export interface ApprovalVote {
   comment?: string;
   /** approved under the break-glass role (alone, with a mandatory reason) */
   breakGlass?: boolean;
-  /** the id of the signed link used */
+  /** the id (nonce) of the signed link used, so a link decides once */
   linkId?: string;
 }
 
@@ -221,8 +221,9 @@ export interface DeploymentStore {
   decideApproval(approvalId: string, decision: ApprovalDecisionUpdate): Promise<boolean>;
   /**
    * Records a vote while the approval is pending and `vote.by` has not voted on it yet, atomically: of two
-   * concurrent votes by the same identity exactly one is recorded, votes by different identities are both
-   * kept. Returns the approval with the vote, or undefined when refused (not pending, already voted, unknown).
+   * concurrent votes by the same identity exactly one is recorded, and votes by different identities are
+   * both kept. Returns the approval with the vote, or undefined when it was refused (not pending, already
+   * voted, unknown approval).
    */
   addApprovalVote(approvalId: string, vote: ApprovalVote): Promise<ApprovalRecord | undefined>;
 

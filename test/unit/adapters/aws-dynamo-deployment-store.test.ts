@@ -10,8 +10,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { DynamoDeploymentStore } from '../../../functions/shared/adapters/dynamo-deployment-store.js';
 import { NotFoundError } from '../../../functions/shared/errors.js';
+import type { ApprovalVote } from '../../../functions/shared/ports/deployment-store.js';
 import { FakeClock } from '../../fixtures/fakes.js';
-import { aDeployment } from '../../fixtures/records.js';
+import { aDeployment, anApproval } from '../../fixtures/records.js';
 
 const conditionFailed = () =>
   new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
@@ -206,6 +207,163 @@ describe('DynamoDeploymentStore', () => {
       Key: { pk: 'APPROVAL#apr-2', sk: 'ITEM' },
       ConditionExpression: 'attribute_exists(#pk) AND #status = :pending',
       ExpressionAttributeValues: expect.objectContaining({ ':pending': 'pending', ':comment': 'wait' }),
+    });
+  });
+
+  describe('approval votes', () => {
+    const vote = (by: string, at = '2026-11-28T10:00:00.000Z'): ApprovalVote => ({
+      by,
+      decision: 'approve',
+      at,
+      channel: 'link',
+      linkId: `nonce-${by}`,
+    });
+    const item = (votes: Record<string, unknown>) => ({
+      ...anApproval({ approvalId: 'apr-1' }),
+      votes,
+      pk: 'APPROVAL#apr-1',
+      sk: 'ITEM',
+      gsi1pk: 'APPROVALS#t1-1',
+      gsi1sk: 'x',
+    });
+
+    it('adds a vote in one conditional update keyed by the voter, dots and @ passed as an attribute name', async () => {
+      // Prepare
+      const existing = { ...vote('lead@example.com'), seq: '0000000010000' };
+      const added = { ...vote('b.ops@example.com'), seq: '0000000020000' };
+      documents.on(UpdateCommand).resolves({
+        Attributes: item({ 'b.ops@example.com': added, 'lead@example.com': existing }),
+      });
+
+      // Act
+      const result = await store.addApprovalVote('apr-1', vote('b.ops@example.com'));
+
+      // Assess
+      expect(result).toEqual(
+        anApproval({ approvalId: 'apr-1', votes: [vote('lead@example.com'), vote('b.ops@example.com')] }),
+      );
+      expect(documents).toHaveReceivedCommandTimes(UpdateCommand, 1);
+      expect(documents).toHaveReceivedCommandWith(UpdateCommand, {
+        TableName: 'store',
+        Key: { pk: 'APPROVAL#apr-1', sk: 'ITEM' },
+        UpdateExpression: 'SET #votes.#by = :vote',
+        ConditionExpression:
+          'attribute_exists(#pk) AND #status = :pending AND attribute_not_exists(#votes.#by)',
+        ExpressionAttributeNames: {
+          '#pk': 'pk',
+          '#status': 'status',
+          '#votes': 'votes',
+          '#by': 'b.ops@example.com',
+        },
+        ExpressionAttributeValues: {
+          ':vote': { ...vote('b.ops@example.com'), seq: expect.any(String) },
+          ':pending': 'pending',
+        },
+        ReturnValues: 'ALL_NEW',
+      });
+    });
+
+    it('reads the votes map as a list by time, then by the order recorded, without the order key', async () => {
+      // Prepare
+      documents.on(GetCommand).resolves({
+        Item: item({
+          '4242': { ...vote('4242', '2026-11-28T10:01:00.000Z'), seq: '0000000030000' },
+          'z@example.com': { ...vote('z@example.com', '2026-11-28T10:01:00.000Z'), seq: '0000000020000' },
+          'late@example.com': {
+            ...vote('late@example.com', '2026-11-28T10:00:00.000Z'),
+            seq: '0000000040000',
+          },
+        }),
+      });
+
+      // Act
+      const approval = await store.getApproval('apr-1');
+
+      // Assess
+      expect(approval?.votes).toEqual([
+        vote('late@example.com', '2026-11-28T10:00:00.000Z'),
+        vote('z@example.com', '2026-11-28T10:01:00.000Z'),
+        vote('4242', '2026-11-28T10:01:00.000Z'),
+      ]);
+    });
+
+    it('answers undefined when the condition fails: not pending, voted already or unknown', async () => {
+      // Prepare
+      documents.on(UpdateCommand).rejects(conditionFailed());
+
+      // Act
+      const result = await store.addApprovalVote('apr-1', vote('lead@example.com'));
+
+      // Assess
+      expect(result).toBeUndefined();
+      expect(documents).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    });
+
+    it('adds the votes map to an item written before votes existed, then votes under the same condition', async () => {
+      // Prepare
+      documents
+        .on(UpdateCommand)
+        .rejectsOnce(
+          Object.assign(
+            new Error('The document path provided in the update expression is invalid for update'),
+            {
+              name: 'ValidationException',
+            },
+          ),
+        )
+        .resolvesOnce({})
+        .resolves({ Attributes: item({ 'lead@example.com': { ...vote('lead@example.com'), seq: '1' } }) });
+
+      // Act
+      const result = await store.addApprovalVote('apr-1', vote('lead@example.com'));
+
+      // Assess
+      expect(result?.votes).toEqual([vote('lead@example.com')]);
+      expect(documents).toHaveReceivedNthSpecificCommandWith(2, UpdateCommand, {
+        UpdateExpression: 'SET #votes = if_not_exists(#votes, :empty)',
+        ConditionExpression: 'attribute_exists(#pk)',
+        ExpressionAttributeValues: { ':empty': {} },
+      });
+      expect(documents).toHaveReceivedNthSpecificCommandWith(3, UpdateCommand, {
+        UpdateExpression: 'SET #votes.#by = :vote',
+        ConditionExpression:
+          'attribute_exists(#pk) AND #status = :pending AND attribute_not_exists(#votes.#by)',
+      });
+    });
+
+    it('names throttling on a vote TransientDependencyError, so the caller may retry it', async () => {
+      // Prepare
+      documents
+        .on(UpdateCommand)
+        .rejects(Object.assign(new Error('throttled'), { name: 'ThrottlingException' }));
+
+      // Act
+      const voting = store.addApprovalVote('apr-1', vote('lead@example.com'));
+
+      // Assess
+      await expect(voting).rejects.toMatchObject({ name: 'TransientDependencyError' });
+    });
+
+    it('writes an approval with its votes as a map keyed by voter, empty when there are none', async () => {
+      // Prepare
+      documents.on(PutCommand).resolves({});
+
+      // Act
+      await store.putApproval(anApproval({ approvalId: 'apr-1', votes: [vote('a@example.com')] }));
+      await store.putApproval(anApproval({ approvalId: 'apr-2' }));
+
+      // Assess
+      expect(documents).toHaveReceivedNthSpecificCommandWith(1, PutCommand, {
+        Item: expect.objectContaining({
+          pk: 'APPROVAL#apr-1',
+          quorum: 1,
+          breakGlass: [],
+          votes: { 'a@example.com': { ...vote('a@example.com'), seq: expect.any(String) } },
+        }),
+      });
+      expect(documents).toHaveReceivedNthSpecificCommandWith(2, PutCommand, {
+        Item: expect.objectContaining({ pk: 'APPROVAL#apr-2', votes: {} }),
+      });
     });
   });
 });
