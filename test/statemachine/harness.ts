@@ -83,6 +83,10 @@ export const createHarness = (
         continue;
       }
       const token = await store.getMonitorToken(deploymentId);
+      if (options.atBake && token && workflow.isWaiting(token)) {
+        await options.atBake(deploymentId, ports);
+        continue;
+      }
       if (record?.monitoring?.intervalEndsAt && token && workflow.isWaiting(token)) {
         const due = new Date(record.monitoring.intervalEndsAt).getTime() - clock.now().getTime();
         if (due > 0) clock.advance(due / 1000);
