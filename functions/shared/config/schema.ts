@@ -68,20 +68,72 @@ export const MigrationStepSchema = z.strictObject({
   timeout: duration('s').default(600),
 });
 
-export const S3SyncStepSchema = z.strictObject({
-  name,
-  kind: z.literal('s3-sync'),
-  source: z.string(),
-  bucket: z.string(),
-  prefix: z.string().default(''),
-  timeout: duration('s').default(600),
-});
+const invalidationPaths = z
+  .array(z.string().regex(/^\//, { error: 'a CloudFront path starts with /, e.g. /index.html or /*' }))
+  .min(1)
+  .default(['/*']);
+
+/** A Cache-Control rule of an `s3-sync` step; the first rule whose glob matches a file decides. */
+export const CacheRuleSchema = z.strictObject({ match: z.string().min(1), value: z.string().min(1) });
+
+/** `s3-sync`: a build to the site bucket, the previous version backed up first (see docs/configuration.md). */
+export const S3SyncStepSchema = z
+  .strictObject({
+    name,
+    kind: z.literal('s3-sync'),
+    /** `s3://bucket/prefix/` (an artifact) or a folder (`file://dist`, `dist`) under the agent's base directory; may use `{{vars}}` */
+    source: z.string().min(1),
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected an S3 bucket name' }),
+    prefix: z
+      .string()
+      .regex(/^(?!\/)/, { error: 'a key prefix does not start with /' })
+      .default(''),
+    /** checked before the defaults (entry points no-cache, fingerprinted files immutable, the rest 5 minutes) */
+    cache_control: z.array(CacheRuleSchema).default([]),
+    /** where the previous version is copied first, from the bucket's root; never synced or deleted */
+    backup_prefix: z
+      .string()
+      .regex(/^[^/].*\/$/, { error: 'expected a key prefix ending in /, e.g. .devops-agent-backups/' })
+      .default('.devops-agent-backups/'),
+    /** delete the files the build no longer has (only after every upload succeeded) */
+    delete: z.boolean().default(true),
+    /** a file of the site (under prefix) whose text says what is live, shown as "now" in the plan */
+    version_file: z.string().min(1).optional(),
+    /** after a rollback restored the previous files, invalidate them (see docs/configuration.md) */
+    invalidate_after_restore: z
+      .strictObject({
+        distribution_id: z.string().min(1),
+        paths: invalidationPaths,
+        timeout: duration('s').default(600),
+      })
+      .optional(),
+    timeout: duration('s').default(600),
+  })
+  .superRefine((step, ctx) => {
+    const prefix = step.prefix && !step.prefix.endsWith('/') ? `${step.prefix}/` : step.prefix;
+    if (prefix.startsWith(step.backup_prefix)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['prefix'],
+        message: `the site's prefix is inside backup_prefix (${step.backup_prefix}); choose another backup_prefix`,
+      });
+    }
+    const source = /^s3:\/\/([^/]*)/.exec(step.source);
+    if (source && (!source[1] || source[1].includes('{{'))) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['source'],
+        message:
+          'expected s3://<bucket>/<prefix>/ with the bucket written out (the stack grants read access to it); {{vars}} may follow in the prefix',
+      });
+    }
+  });
 
 export const CloudFrontInvalidationStepSchema = z.strictObject({
   name,
   kind: z.literal('cloudfront-invalidation'),
   distribution_id: z.string(),
-  paths: z.array(z.string()).default(['/*']),
+  paths: invalidationPaths,
   timeout: duration('s').default(900),
 });
 
