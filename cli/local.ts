@@ -122,6 +122,7 @@ const serveUntil = async (stopped: Promise<string>, args: z.infer<typeof ArgsSch
   const runtime = await serve({
     config,
     env,
+    variables: io.env,
     port: args.port,
     dataDir: resolve(io.cwd, args['data-dir']),
     sourceControlFixture: resolve(io.cwd, args['source-control-fixture']),

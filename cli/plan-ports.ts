@@ -115,7 +115,8 @@ export const openPlanPorts = (options: PlanPortsOptions): OpenedPlanPorts => {
         })
       : new FixtureSourceControl(options.sourceControlFixture),
     alarms: localAlarms(options.config, clock),
-    ...localRunners(options.baseDir),
+    // the dry run runs no check, so the checks get no credentials
+    ...localRunners(options.baseDir, {}),
     clock,
     // with ClickUp the history is where the deployments ran (DynamoDB on AWS), out of reach here
     store: new PreviewStore(scratch, trackerDb ? new SqliteDeploymentStore(trackerDb, clock) : undefined),

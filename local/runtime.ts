@@ -44,6 +44,8 @@ export interface LocalRuntimeOptions {
   sourceControl?: SourceControl;
   /** approval signing keys (keyring JSON); without them `<dataDir>/approval-keys.json`, created on first use */
   approvalKeys?: string;
+  /** the process environment checks read their credentials from by name (`url_env`, `auth.secret`); default none */
+  variables?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface LocalRuntime {
@@ -110,7 +112,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     artifacts: new LocalArtifactStore(join(dataDir, 'artifacts'), () => baseUrl),
     sourceControl: options.sourceControl ?? new FixtureSourceControl(options.sourceControlFixture),
     alarms: localAlarms(options.config, clock),
-    ...localRunners(options.baseDir ?? process.cwd()),
+    ...localRunners(options.baseDir ?? process.cwd(), options.variables ?? {}),
     workflow,
     approvalKeys: fileApprovalKeys(join(dataDir, 'approval-keys.json'), options.approvalKeys),
     clock,

@@ -12,6 +12,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 export interface ServeOptions {
   config: Config;
   env: LocalEnv;
+  /** the whole process environment: checks read their credentials from it by name (`url_env`, `auth.secret`) */
+  variables: Readonly<Record<string, string | undefined>>;
   port: number;
   dataDir: string;
   /** the source-control fixture used when there is no GitHub token */
@@ -56,6 +58,7 @@ export const serve = async (options: ServeOptions): Promise<LocalRuntime & { mod
       : {}),
     port: options.port,
     logger: options.logger,
+    variables: options.variables,
     ...(tracker ? { tracker } : {}),
     ...(secret.length > 0 ? { webhookSecret: secret } : {}),
     ...(env.DEVOPS_AGENT_APPROVAL_KEYS ? { approvalKeys: env.DEVOPS_AGENT_APPROVAL_KEYS } : {}),

@@ -7,11 +7,12 @@ import { GitHubSourceControl } from './adapters/github-source-control.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
 import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
+import { SqlCheckRunner } from './adapters/sql-check-runner.js';
 import { StoredApprovalKeys } from './approval-links.js';
 import { clients } from './clients.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { type Env, parseEnv } from './env.js';
+import { type Env, parseEnv, readVariable } from './env.js';
 import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
 import type { Logger, Ports } from './ports/index.js';
@@ -121,7 +122,12 @@ export const buildAwsPorts = (env: Env): Ports => {
     // Kubernetes, migration, S3-sync and CloudFront runners are not written yet: the gates report a
     // service using them as not runnable here, before anything changes.
     steps: {},
-    checks: { http: new HttpCheckRunner() },
+    // check credentials (`auth.secret`, `url_secret`) are Secrets Manager secret ids; the Verify role must
+    // be granted them
+    checks: {
+      http: new HttpCheckRunner({ secret: readSecret }),
+      sql: new SqlCheckRunner({ env: (name) => readVariable(name), secret: readSecret }),
+    },
     workflow,
     approvalKeys: lazy(() => {
       const secretArn = required(env, 'APPROVAL_KEYS_SECRET_ARN');

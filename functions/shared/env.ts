@@ -38,3 +38,12 @@ export const parseEnv = (source: Record<string, string | undefined> = process.en
   }
   return result.data;
 };
+
+/**
+ * Reads one variable by a name the configuration gives (a `sql` check's `url_env`): outside the schema
+ * because the names are the user's. The value is a credential: never log it.
+ */
+export const readVariable = (
+  name: string,
+  source: Record<string, string | undefined> = process.env,
+): string | undefined => source[name] || undefined;

@@ -4,6 +4,7 @@ import { displayName, formatDuration, sha256 } from './deployment.js';
 import type { AlarmFiring } from './ports/alarm-source.js';
 import type { GateResult, MigrationFinding } from './ports/deployment-store.js';
 import type { TrackerTask } from './ports/tracker.js';
+import { describeSqlExpectations } from './sql-expectations.js';
 
 export type Risk = 'low' | 'medium' | 'high';
 
@@ -69,8 +70,10 @@ const checkLine = (check: Check, vars: Vars): string => {
               .join(', ')}`
           : ''
       }${check.max_latency ? ` within ${Math.round(check.max_latency * 1000)} ms` : ''}`;
-    case 'sql':
-      return `SQL \`${check.query}\`${check.expect !== undefined ? ` → expect ${check.expect}` : ''}`;
+    case 'sql': {
+      const expected = describeSqlExpectations(check);
+      return `SQL \`${check.query}\`${expected ? ` → expect ${expected}` : ''}`;
+    }
     case 'rollout':
       return `deployment/${check.deployment} runs ${fill(check.image, vars)} everywhere`;
   }

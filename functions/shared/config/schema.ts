@@ -27,6 +27,18 @@ const name = z.string().min(1).max(80);
 const argv = z
   .array(z.string())
   .min(1, { error: 'expected a command as a list of arguments, e.g. [node, deploy.js]' });
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and _' });
+
+/**
+ * How often a failing check is tried again and how long apart; `verification_timeout` bounds the whole
+ * verification whatever these say (runChecks in shared/checks.ts is the one place that waits).
+ */
+const checkRetries = (retries: number, intervalSeconds: number) => ({
+  retries: z.number().int().min(0).max(100).default(retries),
+  retry_interval: duration('s').default(intervalSeconds),
+});
 
 /** `command`: runs a program without a shell; `{{previous}}` in `undo` is replaced by what `record` printed. */
 export const CommandStepSchema = z.strictObject({
@@ -39,7 +51,9 @@ export const CommandStepSchema = z.strictObject({
   /** environment variables for the command (over the agent's own); values may use `{{vars}}` */
   env: z
     .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'an environment variable name is letters, digits and _' }),
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        error: 'an environment variable name is letters, digits and _',
+      }),
       z.string(),
     )
     .default({}),
@@ -63,8 +77,23 @@ export const MigrationStepSchema = z.strictObject({
   kind: z.literal('migration'),
   run: argv,
   down: argv.optional(),
+  /** with an image the migration runs as a Kubernetes Job (`run` is its command); without, as a local command */
   image: z.string().optional(),
   path: z.string().default('migrations'),
+  /** the Job's cluster (EKS cluster name on AWS, kubeconfig context locally) and namespace */
+  cluster: z.string().optional(),
+  namespace: z.string().default('default'),
+  /** environment variables of the migration (Job container or command); values may use `{{vars}}` */
+  env: z
+    .record(
+      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+        error: 'an environment variable name is letters, digits and _',
+      }),
+      z.string(),
+    )
+    .default({}),
+  /** Kubernetes Secrets whose keys become the Job's environment (the database URL stays out of the YAML) */
+  env_from_secrets: z.array(z.string().min(1)).default([]),
   timeout: duration('s').default(600),
 });
 
@@ -169,15 +198,59 @@ export const HttpCheckSchema = z.strictObject({
   expect_status: z.number().int().min(100).max(599).default(200),
   expect_body: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
   max_latency: duration('ms').optional(),
+  /** a credential for the request, read at run time; the value never appears in the YAML or a result */
+  auth: z
+    .strictObject({
+      /** locally the environment variable holding the value; on AWS the Secrets Manager secret id */
+      secret: z.string().min(1),
+      /** `Basic` expects the secret to hold user:password */
+      scheme: z
+        .union([
+          z.enum(['Bearer', 'Basic']),
+          z.string().regex(/^header:[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, {
+            error: 'expected Bearer, Basic or header:<Header-Name>',
+          }),
+        ])
+        .default('Bearer'),
+    })
+    .optional(),
+  ...checkRetries(5, 1),
 });
 
-export const SqlCheckSchema = z.strictObject({
-  name,
-  kind: z.literal('sql'),
-  url_env: z.string(),
-  query: z.string(),
-  expect: z.union([z.string(), z.number()]).optional(),
-});
+const SQL_OPS = ['=', '!=', '<', '<=', '>', '>='] as const;
+export type SqlOp = (typeof SQL_OPS)[number];
+const comparison = <T extends z.ZodType<string | number>>(value: T) =>
+  z.strictObject({ op: z.enum(SQL_OPS, { error: `expected op to be one of ${SQL_OPS.join(' ')}` }), value });
+
+export const SqlCheckSchema = z
+  .strictObject({
+    name,
+    kind: z.literal('sql'),
+    /** the environment variable holding the connection URL (postgres://, postgresql://, mysql://, mariadb://) */
+    url_env: envName.optional(),
+    /** on AWS: the Secrets Manager secret holding the connection URL */
+    url_secret: z.string().min(1).optional(),
+    query: z.string().min(1),
+    /** the first column of the first row equals this value, or compares to it ({ op: '>=', value: 3 }) */
+    expect: z
+      .union([z.string(), z.number(), z.boolean(), comparison(z.union([z.string(), z.number()]))])
+      .optional(),
+    /** the number of rows returned, or a comparison with it */
+    expect_rows: z.union([z.number().int().min(0), comparison(z.number())]).optional(),
+    /** the first value is at least what the same query returned before the deploy (a count not dropped) */
+    expect_not_less_than_before: z.boolean().default(false),
+    /** how long the statement may run; the verification_timeout bounds it too */
+    timeout: duration('s')
+      .default(10)
+      .refine((s) => s <= 300, { error: 'a check query may run at most 5m' }),
+    ...checkRetries(2, 1),
+  })
+  .refine((c) => (c.url_env === undefined) !== (c.url_secret === undefined), {
+    error:
+      'give the connection URL as url_env (an environment variable) or url_secret (a secret), one of them',
+    path: ['url_env'],
+  });
+export type SqlCheck = z.infer<typeof SqlCheckSchema>;
 
 export const RolloutCheckSchema = z.strictObject({
   name,

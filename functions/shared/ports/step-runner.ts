@@ -1,5 +1,5 @@
 import type { Check, Step } from '../config/schema.js';
-import type { CheckResult } from './deployment-store.js';
+import type { CheckResult, MigrationFinding } from './deployment-store.js';
 
 export interface StepContext {
   deploymentId: string;
@@ -7,6 +7,13 @@ export interface StepContext {
   environment: string;
   /** values a step may use in its arguments ({{deploymentId}}, {{taskId}}, …); never run through a shell */
   vars: Record<string, string>;
+  /**
+   * The service's `rollback.keep_database`, for a migration's undo; undefined when the caller applied the
+   * policy itself (the rollback core keeps migrations before it asks a runner to undo one).
+   */
+  keepDatabase?: boolean;
+  /** what the migration gate found in the release (irreversible ones are never undone automatically) */
+  migrations?: MigrationFinding[];
 }
 
 export interface StepOutcome {
@@ -33,9 +40,38 @@ export interface StepRunner {
 
 export type StepRunners = Partial<Record<Step['kind'], StepRunner>>;
 
-/** Runs one kind of verification check. */
-export interface CheckRunner {
-  run(check: Check): Promise<CheckResult>;
+export interface CheckRunOptions {
+  /** what is left of `verification_timeout` (ms): one attempt never runs longer */
+  timeoutMs?: number;
+  /** what the same check read before the deploy (see `CheckRunner.baseline`) */
+  baseline?: string;
 }
+
+/** What a check read before the deploy, for an expectation relative to it (`expect_not_less_than_before`). */
+export interface CheckBaseline {
+  name: string;
+  /** undefined when it could not be read; `detail` says why */
+  value?: string;
+  detail: string;
+}
+
+/**
+ * Runs one kind of verification check. A failing check is an answer (`passed: false` with a readable
+ * detail naming expected and actual), never a throw; only a check of another kind throws.
+ */
+export interface CheckRunner {
+  run(check: Check, options?: CheckRunOptions): Promise<CheckResult>;
+  /**
+   * Reads the value a check compares with later, before the steps change anything; undefined when the
+   * check needs none. Only reads.
+   */
+  baseline?(check: Check, options?: Pick<CheckRunOptions, 'timeoutMs'>): Promise<CheckBaseline | undefined>;
+}
+
+/**
+ * Reads a credential a check names (`auth.secret`, `url_secret`): an environment variable locally, a
+ * Secrets Manager secret on AWS. Undefined when there is no such value.
+ */
+export type SecretLookup = (name: string) => Promise<string | undefined>;
 
 export type CheckRunners = Partial<Record<Check['kind'], CheckRunner>>;

@@ -36,6 +36,11 @@ describe('HttpCheckRunner', () => {
         }
         if (req.url === '/slow') return setTimeout(() => json(200, { status: 'healthy' }), 300);
         if (req.url === '/echo') return json(201, { received: body });
+        if (req.url === '/whoami') {
+          // a careless debug endpoint: it answers with the credential it was sent
+          const credential = req.headers.authorization ?? req.headers['x-api-key'];
+          return credential ? json(200, { credential }) : json(401, { error: 'no credential' });
+        }
         return json(404, { error: 'no route' });
       });
     });
@@ -55,6 +60,8 @@ describe('HttpCheckRunner', () => {
     method: 'GET',
     headers: {},
     expect_status: 200,
+    retries: 0,
+    retry_interval: 0,
     ...overrides,
   });
 
@@ -146,6 +153,124 @@ describe('HttpCheckRunner', () => {
     // Assess
     expect(result.passed).toBe(true);
     expect(seen).toMatchObject({ method: 'POST', body: 'ping', headers: { 'x-smoke-test': 'yes' } });
+  });
+
+  it('sends a Bearer token read through the secret lookup and keeps it out of the result', async () => {
+    // Prepare
+    const lookedUp: string[] = [];
+    const runner = new HttpCheckRunner({
+      secret: async (name) => {
+        lookedUp.push(name);
+        return 's3cr3t-token-value';
+      },
+    });
+
+    // Act
+    const result = await runner.run(
+      check({
+        url: `${base}/whoami`,
+        auth: { secret: 'SMOKE_TOKEN', scheme: 'Bearer' },
+        expect_body: { credential: 'x' },
+      }),
+    );
+
+    // Assess
+    expect(lookedUp).toEqual(['SMOKE_TOKEN']);
+    expect(seen.headers.authorization).toBe('Bearer s3cr3t-token-value');
+    expect(result.passed).toBe(false);
+    expect(result.detail).toContain('credential="***"');
+    expect(JSON.stringify(result)).not.toContain('s3cr3t-token-value');
+  });
+
+  it('sends Basic credentials base64-encoded from a user:password secret', async () => {
+    // Prepare
+    const runner = new HttpCheckRunner({ secret: async () => 'smoke:pa55word' });
+
+    // Act
+    const result = await runner.run(
+      check({ url: `${base}/whoami`, auth: { secret: 'SMOKE', scheme: 'Basic' } }),
+    );
+
+    // Assess
+    const encoded = Buffer.from('smoke:pa55word').toString('base64');
+    expect(seen.headers.authorization).toBe(`Basic ${encoded}`);
+    expect(result.passed).toBe(true);
+    expect(JSON.stringify(result)).not.toContain(encoded);
+    expect(JSON.stringify(result)).not.toContain('pa55word');
+  });
+
+  it('sends the secret in the header a header:<Name> scheme names, over a configured header', async () => {
+    // Prepare
+    const runner = new HttpCheckRunner({ secret: async () => 'key-123456' });
+
+    // Act
+    const result = await runner.run(
+      check({
+        url: `${base}/whoami`,
+        headers: { 'X-Api-Key': 'placeholder' },
+        auth: { secret: 'API_KEY', scheme: 'header:X-Api-Key' },
+      }),
+    );
+
+    // Assess
+    expect(seen.headers['x-api-key']).toBe('key-123456');
+    expect(result.passed).toBe(true);
+  });
+
+  it('fails without a request when the auth secret is not set, naming the secret and not a value', async () => {
+    // Prepare
+    const requests: string[] = [];
+    const runner = new HttpCheckRunner({
+      secret: async () => undefined,
+      fetch: async (url) => {
+        requests.push(String(url));
+        return new Response('{}');
+      },
+    });
+
+    // Act
+    const result = await runner.run(check({ auth: { secret: 'SMOKE_TOKEN', scheme: 'Bearer' } }));
+
+    // Assess
+    expect(requests).toEqual([]);
+    expect(result).toMatchObject({ passed: false, detail: 'auth secret SMOKE_TOKEN is not set' });
+  });
+
+  it('fails a Basic secret that is not user:password, and a lookup that throws, by the error name only', async () => {
+    // Prepare
+    const notAPair = new HttpCheckRunner({ secret: async () => 'just-a-token' });
+    const denied = new HttpCheckRunner({
+      secret: async () => {
+        const error = new Error('User arn:aws:sts::123:assumed-role/x is not authorized');
+        error.name = 'AccessDeniedException';
+        throw error;
+      },
+    });
+
+    // Act
+    const basic = await notAPair.run(check({ auth: { secret: 'SMOKE', scheme: 'Basic' } }));
+    const throwing = await denied.run(check({ auth: { secret: 'prod/smoke', scheme: 'Bearer' } }));
+
+    // Assess
+    expect(basic).toMatchObject({
+      passed: false,
+      detail: 'auth secret SMOKE should hold user:password for Basic',
+    });
+    expect(JSON.stringify(basic)).not.toContain('just-a-token');
+    expect(throwing).toMatchObject({
+      passed: false,
+      detail: 'cannot read auth secret prod/smoke: AccessDeniedException',
+    });
+  });
+
+  it('gives one attempt no more than the time left of the verification', async () => {
+    // Act
+    const result = await new HttpCheckRunner({ timeoutMs: 10_000 }).run(check({ url: `${base}/slow` }), {
+      timeoutMs: 50,
+    });
+
+    // Assess
+    expect(result).toMatchObject({ passed: false, detail: 'no answer within 50 ms' });
   });
 
   it('throws BadRequestError for a check of another kind', async () => {
