@@ -38,6 +38,10 @@ export interface CloudFrontInvalidationStepRunnerOptions {
   now?: () => number;
 }
 
+/** CloudFront's limit on paths in progress per distribution: it clears as earlier invalidations complete. */
+const isBusy = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'TooManyInvalidationsInProgress';
+
 /** The CallerReference of a step's invalidation: a retried Lambda gets the invalidation it already created. */
 export const callerReference = (deploymentId: string, stepName: string): string =>
   `${deploymentId}/${stepName}`;
@@ -46,8 +50,9 @@ export const callerReference = (deploymentId: string, stepName: string): string 
  * Runs `cloudfront-invalidation` steps: CreateInvalidation with the step's paths, then GetInvalidation
  * every `pollIntervalMs` until CloudFront says `Completed`, within the step's `timeout`. The CallerReference
  * is the deployment id and the step name, so running the step again (a retried Lambda) finds the same
- * invalidation instead of paying for a second one. Throttling and 5xx answers are tried again until the
- * bound: creating is safe to repeat for that reason, and a wait loop is needed anyway.
+ * invalidation instead of paying for a second one. Throttling, 5xx answers and too many invalidations in
+ * progress are tried again until the bound: creating is safe to repeat for that reason, and a wait loop is
+ * needed anyway.
  *
  * @example
  * const runner = new CloudFrontInvalidationStepRunner({ client: new CloudFrontClient({ maxAttempts: 5 }) });
@@ -148,9 +153,10 @@ export class CloudFrontInvalidationStepRunner implements StepRunner, Invalidator
       } catch (error) {
         if (error instanceof StepFailedError) throw error;
         const delay = Math.min(this.pollIntervalMs, 1000 * 2 ** attempt);
-        if (!isTransientAwsError(error) || this.now() + delay >= deadline) {
+        const worthWaiting = isTransientAwsError(error) || isBusy(error);
+        if (!worthWaiting || this.now() + delay >= deadline) {
           throw new StepFailedError(
-            `cannot create an invalidation of ${request.paths.join(', ')} on ${where}${isTransientAwsError(error) ? ` (still failing after ${attempt + 1} attempts, ${request.timeoutSeconds} s bound)` : ''}: ${describeAwsError(error)}`,
+            `cannot create an invalidation of ${request.paths.join(', ')} on ${where}${worthWaiting ? ` (still failing after ${attempt + 1} attempts, ${request.timeoutSeconds} s bound)` : ''}: ${describeAwsError(error)}`,
             { cause: error },
           );
         }
