@@ -1,6 +1,7 @@
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { type CorpusEntry, MIGRATION_CORPUS } from '../../fixtures/migration-corpus.js';
+import { databaseOrWarn, MYSQL_URL, POSTGRES_URL } from '../../fixtures/test-databases.js';
 
 /**
  * The classifier's corpus is real SQL: each PostgreSQL statement runs on a real PostgreSQL and each
@@ -9,17 +10,8 @@ import { type CorpusEntry, MIGRATION_CORPUS } from '../../fixtures/migration-cor
  * afterwards); MySQL DDL commits at once, so each runs in a scratch database dropped afterwards.
  */
 
-// The names of the brief first; .ci/run exports the DEVOPS_AGENT_TEST_* ones.
-const POSTGRES_URL = process.env.DATABASE_URL_POSTGRES ?? process.env.DEVOPS_AGENT_TEST_POSTGRES_URL;
-const MYSQL_URL = process.env.DATABASE_URL_MYSQL ?? process.env.DEVOPS_AGENT_TEST_MYSQL_URL;
-if (!POSTGRES_URL)
-  console.warn(
-    '⚠️  NOT RUN: set DATABASE_URL_POSTGRES (e.g. postgres://postgres@127.0.0.1:5432/test) to run the PostgreSQL migration corpus against a real database',
-  );
-if (!MYSQL_URL)
-  console.warn(
-    '⚠️  NOT RUN: set DATABASE_URL_MYSQL (e.g. mysql://root@127.0.0.1:3306/test) to run the MySQL migration corpus against a real database',
-  );
+databaseOrWarn('postgresql', 'the PostgreSQL migration corpus');
+databaseOrWarn('mysql', 'the MySQL migration corpus');
 
 const entries = (dialect: CorpusEntry['dialect']) =>
   MIGRATION_CORPUS.filter((e) => e.dialect === dialect).map((e, index) => ({ ...e, index }));
