@@ -2,6 +2,14 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseWebhookSecrets } from '../functions/shared/webhook-secrets.js';
 
+/** Where a local step reaches an AWS service: `aws` (the SDK's own region and credentials) or an endpoint URL. */
+const NOT_AN_ENDPOINT = 'expected aws or the http(s) URL of a compatible endpoint';
+export const AwsEndpointSchema = z
+  .union([z.literal('aws'), z.url({ protocol: /^https?$/, error: NOT_AN_ENDPOINT })], {
+    error: NOT_AN_ENDPOINT,
+  })
+  .optional();
+
 /** What the local runtime reads from its environment: the only place it touches `process.env`. */
 export const LocalEnvSchema = z.object({
   /** a ClickUp API token: with it the local runtime drives real ClickUp tasks instead of the embedded tracker */
@@ -15,6 +23,10 @@ export const LocalEnvSchema = z.object({
   GITHUB_API_URL: z.url().optional(),
   /** the approval link signing keyring (JSON); else `<data dir>/approval-keys.json`, created on first use */
   DEVOPS_AGENT_APPROVAL_KEYS: z.string().min(1).optional(),
+  /** s3-sync steps run against it (`aws`, or MinIO, s3rver, …); unset, they cannot run here and the gates say so */
+  DEVOPS_AGENT_S3_ENDPOINT: AwsEndpointSchema,
+  /** cloudfront-invalidation steps and an s3-sync's invalidate_after_restore run against it (`aws`) */
+  DEVOPS_AGENT_CLOUDFRONT_ENDPOINT: AwsEndpointSchema,
 });
 export type LocalEnv = z.infer<typeof LocalEnvSchema>;
 

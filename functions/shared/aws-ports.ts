@@ -1,10 +1,12 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { HttpCheckRunner } from '../../local/adapters/http-check-runner.js';
 import { ClickUpTracker } from './adapters/clickup-tracker.js';
+import { CloudFrontInvalidationStepRunner } from './adapters/cloudfront-invalidation-step-runner.js';
 import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
 import { DynamoDeploymentStore } from './adapters/dynamo-deployment-store.js';
 import { GitHubSourceControl } from './adapters/github-source-control.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
+import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
 import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
 import { SqlCheckRunner } from './adapters/sql-check-runner.js';
@@ -90,6 +92,7 @@ export const buildAwsPorts = (env: Env): Ports => {
       }),
   );
   const consoleUrl = `https://${env.AWS_REGION}.console.aws.amazon.com/states/home?region=${env.AWS_REGION}`;
+  const invalidations = lazy(() => new CloudFrontInvalidationStepRunner({ client: clients.cloudfront() }));
   return {
     config,
     tracker: lazy(() => {
@@ -119,9 +122,13 @@ export const buildAwsPorts = (env: Env): Ports => {
       });
     }),
     alarms: lazy(() => new CloudWatchAlarmSource({ client: clients.cloudwatch() })),
-    // Kubernetes, migration, S3-sync and CloudFront runners are not written yet: the gates report a
-    // service using them as not runnable here, before anything changes.
-    steps: {},
+    // Kubernetes and migration runners are not written yet: the gates report a service using them as
+    // not runnable here, before anything changes.
+    steps: {
+      // no local folder on AWS: a site is synced from a build artifact (s3://), read with the role's grants
+      's3-sync': lazy(() => new S3SyncStepRunner({ client: clients.s3(), invalidator: invalidations })),
+      'cloudfront-invalidation': invalidations,
+    },
     // check credentials (`auth.secret`, `url_secret`) are Secrets Manager secret ids; the Verify role must
     // be granted them
     checks: {

@@ -1,3 +1,4 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -25,9 +26,12 @@ export const clients = {
       marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
     }),
   ),
-  s3: once(() => new S3Client({})),
+  // the standard retry mode with more attempts: a site sync sends hundreds of requests, and S3 answers
+  // 503 SlowDown to bursts on one prefix
+  s3: once(() => new S3Client({ maxAttempts: 5 })),
   ses: once(() => new SESv2Client({})),
   sfn: once(() => new SFNClient({})),
   cloudwatch: once(() => new CloudWatchClient({})),
+  cloudfront: once(() => new CloudFrontClient({ maxAttempts: 5 })),
   secrets: once(() => new SecretsManagerClient({})),
 };
