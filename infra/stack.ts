@@ -258,6 +258,7 @@ export class DevopsAgentStack extends Stack {
       if (needs.artifacts) this.grantPut(fn, needs.artifacts);
       taskFunctions[name] = fn;
     }
+    this.grantSiteSteps(taskFunctions);
 
     const workflowLogs = new LogGroup(this, 'WorkflowLogs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -454,6 +455,97 @@ export class DevopsAgentStack extends Stack {
         resources: alarmArns,
       }),
     );
+  }
+
+  /**
+   * What the configured s3-sync and cloudfront-invalidation steps need, on the buckets and distributions the
+   * configuration names and nothing else: ExecuteStep backs a site up, uploads and deletes (reading the
+   * s3:// build artifacts), Rollback restores and deletes; both invalidate. CreatePlan only lists a site
+   * (and reads its version file) for the plan's "now".
+   */
+  private grantSiteSteps(fns: Record<TaskStateName, NodeFunction>) {
+    const steps = this.config.services.flatMap((s) => s.steps);
+    const syncs = steps.flatMap((s) => (s.kind === 's3-sync' ? [s] : []));
+    const bucketArn = (bucket: string) => `arn:${this.partition}:s3:::${bucket}`;
+    const acknowledge = (fn: NodeFunction, resource: string, reason: string) =>
+      Validations.of(fn.role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${resource}]`,
+        reason,
+      });
+    const grant = (fn: NodeFunction, actions: string[], resources: string[]) => {
+      if (resources.length > 0)
+        fn.grantPrincipal.addToPrincipalPolicy(new PolicyStatement({ actions, resources }));
+    };
+
+    const sites = [...new Set(syncs.map((s) => s.bucket))];
+    for (const fn of [fns.ExecuteStep, fns.Rollback]) {
+      grant(fn, ['s3:ListBucket'], sites.map(bucketArn));
+      // the tagging actions: a backup and its restore copy an object's tags with it
+      grant(
+        fn,
+        ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:GetObjectTagging', 's3:PutObjectTagging'],
+        sites.map((bucket) => `${bucketArn(bucket)}/*`),
+      );
+      for (const bucket of sites) {
+        acknowledge(
+          fn,
+          `${bucket}/*`,
+          `An s3-sync step syncs the site in ${bucket}: it backs up, writes and deletes the files of the site, whatever their names, and restores them on rollback.`,
+        );
+      }
+    }
+
+    // read access to the build artifacts up to the first {{placeholder}} of the source's prefix
+    const artifacts = new Map<string, Set<string>>();
+    for (const sync of syncs) {
+      const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(sync.source);
+      if (!match?.[1]) continue;
+      const literal = (match[2] ?? '').split('{{')[0] ?? '';
+      artifacts.set(match[1], (artifacts.get(match[1]) ?? new Set()).add(literal));
+    }
+    grant(fns.ExecuteStep, ['s3:ListBucket'], [...artifacts.keys()].map(bucketArn));
+    const artifactObjects = [...artifacts].flatMap(([bucket, prefixes]) =>
+      [...prefixes].map((prefix) => `${bucket}/${prefix}*`),
+    );
+    grant(
+      fns.ExecuteStep,
+      ['s3:GetObject'],
+      artifactObjects.map((resource) => `arn:${this.partition}:s3:::${resource}`),
+    );
+    for (const resource of artifactObjects) {
+      acknowledge(
+        fns.ExecuteStep,
+        resource,
+        `An s3-sync step copies the build artifacts under ${resource.replace(/\*$/, '')} (named by the release) to the site; read only.`,
+      );
+    }
+
+    grant(fns.CreatePlan, ['s3:ListBucket'], sites.map(bucketArn));
+    grant(
+      fns.CreatePlan,
+      ['s3:GetObject'],
+      syncs.flatMap((s) =>
+        s.version_file
+          ? [
+              `${bucketArn(s.bucket)}/${s.prefix && !s.prefix.endsWith('/') ? `${s.prefix}/` : s.prefix}${s.version_file}`,
+            ]
+          : [],
+      ),
+    );
+
+    const distributions = [
+      ...new Set([
+        ...steps.flatMap((s) => (s.kind === 'cloudfront-invalidation' ? [s.distribution_id] : [])),
+        ...syncs.flatMap((s) =>
+          s.invalidate_after_restore ? [s.invalidate_after_restore.distribution_id] : [],
+        ),
+      ]),
+    ].map((id) =>
+      this.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: id }),
+    );
+    for (const fn of [fns.ExecuteStep, fns.Rollback]) {
+      grant(fn, ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], distributions);
+    }
   }
 
   private grantPut(fn: NodeFunction, prefix: 'plans' | 'records') {

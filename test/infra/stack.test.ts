@@ -214,9 +214,87 @@ describe('DevopsAgentStack', () => {
     expect(holders('s3:PutObject')).toEqual([
       'CreatePlanFunction',
       'EscalateRollbackFailureFunction',
+      // the seed's s3-sync step: the site's bucket only (see the next test)
+      'ExecuteStepFunction',
       'FinalizeFunction',
       'ReportFailureFunction',
+      'RollbackFunction',
     ]);
+  });
+
+  it('grants the site steps their buckets, build artifacts and distributions, and nothing more', () => {
+    // Prepare: every S3 and CloudFront statement, its ARNs as plain text
+    const text = (value: unknown): string =>
+      typeof value === 'string'
+        ? value
+        : Array.isArray(value)
+          ? value.map(text).join('')
+          : value && typeof value === 'object'
+            ? 'Fn::Join' in value
+              ? text((value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
+              : 'Ref' in value
+                ? `<${(value as { Ref: string }).Ref}>`
+                : JSON.stringify(value)
+            : String(value);
+    const grants = Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
+      (p.Properties.PolicyDocument.Statement as Statement[])
+        .filter((s) => [s.Action].flat().some((a) => /^(s3|cloudfront):/.test(a)))
+        .map((s) => ({
+          fn: id.replace(/Role.*$/, ''),
+          actions: [s.Action].flat().join(' '),
+          resources: [s.Resource].flat().map(text).join(' '),
+        }))
+        .filter((g) => !g.resources.includes('Artifacts')),
+    );
+
+    // Assess
+    const site = 'arn:<AWS::Partition>:s3:::app-bucket';
+    const objects = 's3:GetObject s3:PutObject s3:DeleteObject s3:GetObjectTagging s3:PutObjectTagging';
+    const cdn = 'arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution/E2EXAMPLE12345';
+    expect(grants).toEqual([
+      { fn: 'CreatePlanFunction', actions: 's3:ListBucket', resources: site },
+      { fn: 'ExecuteStepFunction', actions: 's3:ListBucket', resources: site },
+      { fn: 'ExecuteStepFunction', actions: objects, resources: `${site}/*` },
+      {
+        fn: 'ExecuteStepFunction',
+        actions: 's3:ListBucket',
+        resources: 'arn:<AWS::Partition>:s3:::notifications-artifacts',
+      },
+      {
+        fn: 'ExecuteStepFunction',
+        actions: 's3:GetObject',
+        resources: 'arn:<AWS::Partition>:s3:::notifications-artifacts/frontend/*',
+      },
+      {
+        fn: 'ExecuteStepFunction',
+        actions: 'cloudfront:CreateInvalidation cloudfront:GetInvalidation',
+        resources: cdn,
+      },
+      { fn: 'RollbackFunction', actions: 's3:ListBucket', resources: site },
+      { fn: 'RollbackFunction', actions: objects, resources: `${site}/*` },
+      {
+        fn: 'RollbackFunction',
+        actions: 'cloudfront:CreateInvalidation cloudfront:GetInvalidation',
+        resources: cdn,
+      },
+    ]);
+  });
+
+  it('grants no site access when no step syncs a site or invalidates a CDN', () => {
+    // Prepare
+    const demo = Template.fromStack(buildStack(newApp(), DEMO_CONFIG));
+
+    // Act
+    const statements = Object.values(demo.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement as Statement[],
+    );
+
+    // Assess
+    expect(
+      statements.filter((s) =>
+        [s.Action].flat().some((a) => /^cloudfront:|^s3:(ListBucket|DeleteObject)/.test(a)),
+      ),
+    ).toEqual([]);
   });
 
   it('has no IAM statement allowing "*" actions, or every action on "*"', () => {
