@@ -54,9 +54,14 @@ const undoLine = (step: Step, keepDatabase: boolean, vars: Vars, migrations: Mig
     case 'kubernetes':
       return `undo the rollout of deployment/${step.deployment} to the recorded revision`;
     case 's3-sync':
-      return `restore the backed-up previous version of s3://${step.bucket}/${step.prefix}`;
+      return `restore the backed-up previous version of s3://${step.bucket}/${step.prefix}${
+        step.invalidate_after_restore
+          ? `, then invalidate ${step.invalidate_after_restore.paths.join(', ')} on ${step.invalidate_after_restore.distribution_id}`
+          : ' (the CDN is not invalidated: no invalidate_after_restore)'
+      }`;
     case 'cloudfront-invalidation':
-      return 'invalidate again after the restore';
+      // rollback runs in reverse order: invalidating here would come before the restore it is meant for
+      return 'nothing to undo (an s3-sync restore invalidates after itself with invalidate_after_restore)';
   }
 };
 
