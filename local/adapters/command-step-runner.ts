@@ -154,6 +154,7 @@ export class CommandStepRunner implements StepRunner {
       const child = spawn(program === 'node' ? process.execPath : program, args, {
         cwd,
         // the step's variables over the agent's environment; the values are never read by a shell
+        // biome-ignore lint/style/noProcessEnv: a child inherits the agent's environment, as spawn does by default
         env: { ...process.env, ...env },
         shell: false,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -26,9 +26,10 @@ describe('reaction to an alarm during the bake', () => {
     const h = createHarness({
       config: WATCHING,
       atBake: async (_deploymentId, ports) => {
-        bakeAt ??= ports.clock.now().toISOString();
+        const at = bakeAt ?? ports.clock.now().toISOString();
+        bakeAt = at;
         if (readingsAtBake < 0) readingsAtBake = h.alarms.calls.length;
-        delivered += (await handleAlarmEvent(alarmEvent(bakeAt), ports)).failed.length;
+        delivered += (await handleAlarmEvent(alarmEvent(at), ports)).failed.length;
       },
     });
 

@@ -20,8 +20,11 @@ export type ApprovalScript = 'approve' | 'hold' | 'expire' | 'none';
 export const createHarness = (
   options: {
     config?: string;
-    approval?: ApprovalScript /** this Task state's core throws */;
+    approval?: ApprovalScript;
+    /** this Task state's core throws */
     failAt?: TaskStateName;
+    /** called instead of the sweep while a bake interval waits (e.g. to deliver an alarm event) */
+    atBake?: (deploymentId: string, ports: Ports) => Promise<void>;
   } = {},
 ) => {
   const fakes = fakePorts(options.config ?? CONFIG);

@@ -220,7 +220,7 @@ describe('CommandStepRunner', () => {
   it('gives the command its environment, with {{vars}} filled in as plain values', async () => {
     // Prepare
     const deploy = step({
-      run: ['node', '-e', 'process.stdout.write(`${process.env.RELEASE}|${process.env.NOTE}`)'],
+      run: ['node', '-e', 'process.stdout.write(process.env.RELEASE + "|" + process.env.NOTE)'],
       env: { RELEASE: '{{release}}', NOTE: '$(rm -rf /); `x`' },
     });
 
