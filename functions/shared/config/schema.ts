@@ -133,7 +133,8 @@ export const S3SyncStepSchema = z
       .strictObject({
         distribution_id: z.string().min(1),
         paths: invalidationPaths,
-        timeout: duration('s').default(600),
+        // with the restore's own bound, within the Rollback Lambda's 15 minutes
+        timeout: duration('s').default(300),
       })
       .optional(),
     timeout: duration('s').default(600),

@@ -428,7 +428,7 @@ describe('S3SyncStepRunner on s3rver', () => {
         distributionId: 'E2EXAMPLE12345',
         paths: ['/index.html', '/*'],
         callerReference: 'dep-1/Deploy frontend (restore)',
-        timeoutSeconds: 600,
+        timeoutSeconds: 300,
       },
     ]);
     expect(calls.at(-1)?.command).toBe('CreateInvalidation');
