@@ -22,6 +22,8 @@ Stops on Ctrl+C (SIGINT) or SIGTERM.
   --port N                        HTTP port on 127.0.0.1 (default 4000; 0 = any free port)
   --data-dir DIR                  the SQLite file and the documents (default .devops-agent/local)
   --source-control-fixture FILE   source control without GitHub (default examples/demo/fixtures/source-control.json)
+  --kubeconfig FILE               the cluster of kubernetes steps and migration Jobs (default $KUBECONFIG;
+                                  without either, such steps cannot run here and the gates say so)
 
 Exit codes: 0 stopped cleanly; 1 it could not start (configuration, environment, port in use); 2 a wrong
 command line.
@@ -36,6 +38,7 @@ const ArgsSchema = z.object({
     .max(65535, { error: 'expected a port from 0 to 65535' }),
   'data-dir': z.string().min(1),
   'source-control-fixture': z.string().min(1),
+  kubeconfig: z.string().min(1).optional(),
 });
 
 /** `stopped` resolves with the signal's name at the first SIGINT or SIGTERM; `dispose` stops listening. */
@@ -69,6 +72,7 @@ export const localCommand = async (argv: string[], io: CliIo): Promise<number> =
         type: 'string',
         default: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),
       },
+      kubeconfig: { type: 'string' },
     },
     ArgsSchema,
   );
@@ -122,7 +126,7 @@ const serveUntil = async (stopped: Promise<string>, args: z.infer<typeof ArgsSch
   const runtime = await serve({
     config,
     env,
-    variables: io.env,
+    variables: args.kubeconfig ? { ...io.env, KUBECONFIG: resolve(io.cwd, args.kubeconfig) } : io.env,
     port: args.port,
     dataDir: resolve(io.cwd, args['data-dir']),
     sourceControlFixture: resolve(io.cwd, args['source-control-fixture']),

@@ -44,8 +44,11 @@ To check a task against the deployed stack, pass the configuration the stack was
   --data-dir DIR                  where the embedded tracker's tasks are (default .devops-agent/local;
                                   npm start keeps the demo's in .devops-agent/demo)
   --source-control-fixture FILE   source control without GitHub (default examples/demo/fixtures/source-control.json)
+  --kubeconfig FILE               the cluster kubernetes steps read their running image from (default
+                                  $KUBECONFIG; without either, such steps cannot run here and the gates say so)
 
-Environment: CLICKUP_API_TOKEN, CLICKUP_API_URL (the task from ClickUp), GITHUB_TOKEN, GITHUB_API_URL.
+Environment: CLICKUP_API_TOKEN, CLICKUP_API_URL (the task from ClickUp), GITHUB_TOKEN, GITHUB_API_URL,
+KUBECONFIG.
 
 Exit codes: 0 the plan was printed and every gate passed; 3 the plan was printed but a gate failed or could
 not be evaluated; 1 a configuration, environment or tracker problem (an unknown task, a task in a list no
@@ -57,6 +60,7 @@ const ArgsSchema = z.object({
   json: z.boolean(),
   'data-dir': z.string().min(1),
   'source-control-fixture': z.string().min(1),
+  kubeconfig: z.string().min(1).optional(),
 });
 
 const gateState = (gate: GateResult) => (gate.error ? 'could not be evaluated' : 'failed');
@@ -105,6 +109,7 @@ export const planCommand = async (argv: string[], io: CliIo): Promise<number> =>
         type: 'string',
         default: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),
       },
+      kubeconfig: { type: 'string' },
     },
     ArgsSchema,
     { positionals: ['task-id'] },
@@ -117,7 +122,8 @@ export const planCommand = async (argv: string[], io: CliIo): Promise<number> =>
   // parseCommandLine returns exactly one positional per name
   const taskId = (positionals[0] as string).trim();
   if (!taskId) throw new UsageError(`plan: the task id is empty; see ${COMMAND} --help`);
-  const env = readLocalEnv(io.env);
+  const read = readLocalEnv(io.env);
+  const env = args.kubeconfig ? { ...read, KUBECONFIG: resolve(io.cwd, args.kubeconfig) } : read;
   const config = loadConfigFile(resolve(io.cwd, args.config));
   const trackerFile = join(resolve(io.cwd, args['data-dir']), DATABASE_FILE);
   // checked before anything opens it: opening would create the file (and its folder), and a dry run creates nothing

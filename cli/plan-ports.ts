@@ -116,10 +116,11 @@ export const openPlanPorts = (options: PlanPortsOptions): OpenedPlanPorts => {
       : new FixtureSourceControl(options.sourceControlFixture),
     alarms: localAlarms(options.config, clock),
     // the dry run runs no check, so the checks get no credentials; the endpoints make the same step kinds
-    // runnable as in `local`, and let the plan read what a site serves now
+    // runnable as in `local`, and let the plan read what a site serves now (and the running image)
     ...localRunners(options.baseDir, {
       DEVOPS_AGENT_S3_ENDPOINT: env.DEVOPS_AGENT_S3_ENDPOINT,
       DEVOPS_AGENT_CLOUDFRONT_ENDPOINT: env.DEVOPS_AGENT_CLOUDFRONT_ENDPOINT,
+      KUBECONFIG: env.KUBECONFIG,
     }),
     clock,
     // with ClickUp the history is where the deployments ran (DynamoDB on AWS), out of reach here

@@ -27,6 +27,11 @@ export const LocalEnvSchema = z.object({
   DEVOPS_AGENT_S3_ENDPOINT: AwsEndpointSchema,
   /** cloudfront-invalidation steps and an s3-sync's invalidate_after_restore run against it (`aws`) */
   DEVOPS_AGENT_CLOUDFRONT_ENDPOINT: AwsEndpointSchema,
+  /**
+   * the kubeconfig (a `:`-separated list, as kubectl reads it) kubernetes steps and migration Jobs use; unset,
+   * they cannot run here and the gates say so
+   */
+  KUBECONFIG: z.string().min(1).optional(),
 });
 export type LocalEnv = z.infer<typeof LocalEnvSchema>;
 

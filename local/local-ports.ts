@@ -1,6 +1,9 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CloudFrontInvalidationStepRunner } from '../functions/shared/adapters/cloudfront-invalidation-step-runner.js';
+import { kubeconfigFileAccess } from '../functions/shared/adapters/kubernetes/cluster-access.js';
+import { KubernetesStepRunner } from '../functions/shared/adapters/kubernetes-step-runner.js';
+import { MigrationStepRunner } from '../functions/shared/adapters/migration-step-runner.js';
 import { S3SyncStepRunner } from '../functions/shared/adapters/s3-sync-step-runner.js';
 import { SqlCheckRunner } from '../functions/shared/adapters/sql-check-runner.js';
 import type { Config } from '../functions/shared/config/schema.js';
@@ -67,19 +70,38 @@ const siteRunners = (baseDir: string, variables: Variables): Ports['steps'] => {
 };
 
 /**
+ * kubernetes steps and migration Jobs through the kubeconfig in `KUBECONFIG` (a file, or a `:`-separated
+ * list as kubectl reads it); a migration without an image always runs, as a command of the command runner.
+ */
+const clusterRunners = (
+  baseDir: string,
+  variables: Variables,
+  command: CommandStepRunner,
+): Ports['steps'] => {
+  const kubeconfig = variables.KUBECONFIG || undefined;
+  const access = kubeconfig ? kubeconfigFileAccess(kubeconfig) : undefined;
+  return {
+    migration: new MigrationStepRunner({ commands: command, ...(access ? { access } : {}) }),
+    ...(access ? { kubernetes: new KubernetesStepRunner({ access, baseDir }) } : {}),
+  };
+};
+
+/**
  * The step and check kinds this machine can run. One registry for the local runtime and for
  * `devops-agent plan`, so the dry run's "Runtime can run every step" gate answers as a deployment would.
  * `variables` is the process environment the caller read: checks take their credentials from it by name
  * (`url_env`, `auth.secret`); s3-sync and cloudfront-invalidation steps are runnable only when it names
- * their endpoints (`DEVOPS_AGENT_S3_ENDPOINT`, `DEVOPS_AGENT_CLOUDFRONT_ENDPOINT`).
+ * their endpoints (`DEVOPS_AGENT_S3_ENDPOINT`, `DEVOPS_AGENT_CLOUDFRONT_ENDPOINT`); kubernetes steps (and
+ * migrations with an image) only when it names a kubeconfig (`KUBECONFIG`).
  */
 export const localRunners = (
   baseDir: string,
   variables: Readonly<Record<string, string | undefined>>,
 ): Pick<Ports, 'steps' | 'checks'> => {
   const variable = (name: string): string | undefined => variables[name] || undefined;
+  const command = new CommandStepRunner(baseDir);
   return {
-    steps: { command: new CommandStepRunner(baseDir), ...siteRunners(baseDir, variables) },
+    steps: { command, ...clusterRunners(baseDir, variables, command), ...siteRunners(baseDir, variables) },
     checks: {
       http: new HttpCheckRunner({ secret: async (name) => variable(name) }),
       // no Secrets Manager here: a check with url_secret says to use url_env

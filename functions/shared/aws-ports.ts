@@ -1,10 +1,14 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpCheckRunner } from '../../local/adapters/http-check-runner.js';
 import { ClickUpTracker } from './adapters/clickup-tracker.js';
 import { CloudFrontInvalidationStepRunner } from './adapters/cloudfront-invalidation-step-runner.js';
 import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
 import { DynamoDeploymentStore } from './adapters/dynamo-deployment-store.js';
 import { GitHubSourceControl } from './adapters/github-source-control.js';
+import { type ClusterAccess, eksClusterAccess } from './adapters/kubernetes/cluster-access.js';
+import { KubernetesStepRunner } from './adapters/kubernetes-step-runner.js';
+import { MigrationStepRunner } from './adapters/migration-step-runner.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
 import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
@@ -93,6 +97,16 @@ export const buildAwsPorts = (env: Env): Ports => {
   );
   const consoleUrl = `https://${env.AWS_REGION}.console.aws.amazon.com/states/home?region=${env.AWS_REGION}`;
   const invalidations = lazy(() => new CloudFrontInvalidationStepRunner({ client: clients.cloudfront() }));
+  // one EKS access for both Kubernetes runners: they share the cluster lookups and the cached tokens
+  let clusterAccess: ClusterAccess | undefined;
+  const eksAccess = (): ClusterAccess => {
+    clusterAccess ??= eksClusterAccess({
+      client: clients.eks(),
+      region: env.AWS_REGION,
+      credentials: defaultProvider(),
+    });
+    return clusterAccess;
+  };
   return {
     config,
     tracker: lazy(() => {
@@ -122,9 +136,11 @@ export const buildAwsPorts = (env: Env): Ports => {
       });
     }),
     alarms: lazy(() => new CloudWatchAlarmSource({ client: clients.cloudwatch() })),
-    // Kubernetes and migration runners are not written yet: the gates report a service using them as
-    // not runnable here, before anything changes.
     steps: {
+      // EKS with the function role's credentials; no manifests (only the configuration is bundled) and no
+      // command runner here: kubernetes steps deploy an image, migrations run as Jobs
+      kubernetes: lazy(() => new KubernetesStepRunner({ access: eksAccess() })),
+      migration: lazy(() => new MigrationStepRunner({ access: eksAccess() })),
       // no local folder on AWS: a site is synced from a build artifact (s3://), read with the role's grants
       's3-sync': lazy(() => new S3SyncStepRunner({ client: clients.s3(), invalidator: invalidations })),
       'cloudfront-invalidation': invalidations,

@@ -1,6 +1,7 @@
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -34,4 +35,5 @@ export const clients = {
   cloudwatch: once(() => new CloudWatchClient({})),
   cloudfront: once(() => new CloudFrontClient({ maxAttempts: 5 })),
   secrets: once(() => new SecretsManagerClient({})),
+  eks: once(() => new EKSClient({})),
 };

@@ -32,8 +32,11 @@ type KubernetesStep = Extract<Step, { kind: 'kubernetes' }>;
 export interface KubernetesStepRunnerOptions {
   /** how to reach the step's `cluster` (a kubeconfig locally, EKS on AWS) */
   access: ClusterAccess;
-  /** where a step's `manifest` path resolves; a manifest may not be outside it */
-  baseDir: string;
+  /**
+   * where a step's `manifest` path resolves (a manifest may not be outside it); without it manifest steps are
+   * refused: the functions on AWS get only the configuration file, no manifests
+   */
+  baseDir?: string;
   /** between two reads of a rollout's status (default 2000 ms) */
   pollIntervalMs?: number;
   retry?: Partial<RetryOptions>;
@@ -113,13 +116,13 @@ export class KubernetesStepRunner implements StepRunner {
   private readonly pollIntervalMs: number;
   private readonly retry: RetryOptions;
   private readonly now: () => number;
-  private readonly baseDir: string;
+  private readonly baseDir: string | undefined;
 
   constructor(private readonly options: KubernetesStepRunnerOptions) {
     this.pollIntervalMs = options.pollIntervalMs ?? 2000;
     this.retry = { attempts: 4, baseDelayMs: 500, sleep: defaultSleep, ...options.retry };
     this.now = options.now ?? Date.now;
-    this.baseDir = resolve(options.baseDir);
+    this.baseDir = options.baseDir === undefined ? undefined : resolve(options.baseDir);
   }
 
   async run(step: Step, context: StepContext): Promise<StepOutcome> {
@@ -429,6 +432,11 @@ export class KubernetesStepRunner implements StepRunner {
   }
 
   private insideBaseDir(k: KubernetesStep, path: string): string {
+    if (this.baseDir === undefined) {
+      throw new BadRequestError(
+        `${k.name}: this runtime has no manifest files (on AWS the functions get only the configuration); deploy with image instead`,
+      );
+    }
     const file = resolve(this.baseDir, path);
     const inside = (base: string, target: string) => {
       const rel = relative(base, target);

@@ -23,7 +23,7 @@ describe('localRunners', () => {
     const { steps } = localRunners('/srv/app', {});
 
     // Assess
-    expect(Object.keys(steps).sort()).toEqual(['command']);
+    expect(Object.keys(steps).sort()).toEqual(['command', 'migration']);
   });
 
   it('registers them for an S3-compatible URL and for aws', () => {
