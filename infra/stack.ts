@@ -259,6 +259,7 @@ export class DevopsAgentStack extends Stack {
       taskFunctions[name] = fn;
     }
     this.grantSiteSteps(taskFunctions);
+    this.grantClusters(taskFunctions);
 
     const workflowLogs = new LogGroup(this, 'WorkflowLogs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -545,6 +546,33 @@ export class DevopsAgentStack extends Stack {
     );
     for (const fn of [fns.ExecuteStep, fns.Rollback]) {
       grant(fn, ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation'], distributions);
+    }
+  }
+
+  /**
+   * `eks:DescribeCluster` (the endpoint and CA) on the EKS clusters the kubernetes and migration steps name,
+   * and on no other: ExecuteStep and Rollback change them, CreatePlan reads the running image for the plan's
+   * "old → new". What the functions may do inside a cluster is its access entry's business, not IAM's
+   * (docs/configuration.md).
+   */
+  private grantClusters(fns: Record<TaskStateName, NodeFunction>) {
+    const names = [
+      ...new Set(
+        this.config.services
+          .flatMap((s) => s.steps)
+          .flatMap((s) =>
+            (s.kind === 'kubernetes' || s.kind === 'migration') && s.cluster ? [s.cluster] : [],
+          ),
+      ),
+    ].sort();
+    if (names.length === 0) return;
+    const clusters = names.map((name) =>
+      this.formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
+    );
+    for (const fn of [fns.ExecuteStep, fns.Rollback, fns.CreatePlan]) {
+      fn.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: clusters }),
+      );
     }
   }
 

@@ -13,6 +13,7 @@ import { ASL_FILE, synthesizedAsl } from '../../statemachine/write-asl.js';
 
 const DEMO_CONFIG = resolve(PROJECT_ROOT, 'examples/demo/devops-agent.yaml');
 const SEED_CONFIG = resolve(PROJECT_ROOT, 'examples/seed-notifications/devops-agent.yaml');
+const EKS_CONFIG = resolve(PROJECT_ROOT, 'test/infra/fixtures/eks-config.yaml');
 
 /** No esbuild bundling in tests: the template does not depend on the code. */
 const newApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -295,6 +296,41 @@ describe('DevopsAgentStack', () => {
         [s.Action].flat().some((a) => /^cloudfront:|^s3:(ListBucket|DeleteObject)/.test(a)),
       ),
     ).toEqual([]);
+  });
+
+  it('grants eks:DescribeCluster on the clusters the steps name, to ExecuteStep, Rollback and CreatePlan only', () => {
+    // Prepare
+    const eks = Template.fromStack(buildStack(newApp(), EKS_CONFIG));
+    const grants = (t: Template) =>
+      Object.entries(t.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
+        (p.Properties.PolicyDocument.Statement as Statement[])
+          .filter((s) => [s.Action].flat().some((a) => a.startsWith('eks:')))
+          .map((s) => ({
+            fn: id.replace(/Role.*$/, ''),
+            actions: [s.Action].flat(),
+            clusters: [s.Resource].flat().map((r) => JSON.stringify(r).match(/cluster\/([\w-]+)/)?.[1] ?? r),
+          })),
+      );
+
+    // Act
+    const granted = grants(eks);
+
+    // Assess
+    const clusters = ['edge-eu', 'prod-eu'];
+    expect(granted).toEqual([
+      { fn: 'CreatePlanFunction', actions: ['eks:DescribeCluster'], clusters },
+      { fn: 'ExecuteStepFunction', actions: ['eks:DescribeCluster'], clusters },
+      { fn: 'RollbackFunction', actions: ['eks:DescribeCluster'], clusters },
+    ]);
+    const statement = Object.values(eks.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .find((s) => [s.Action].flat().includes('eks:DescribeCluster'));
+    const [resource] = [statement?.Resource].flat();
+    expect(JSON.stringify(resource)).toMatch(
+      /arn:.*"Ref":"AWS::Partition".*:eks:.*"Ref":"AWS::Region".*"Ref":"AWS::AccountId".*:cluster\/edge-eu/,
+    );
+    // the seed names no cluster: no EKS grant at all
+    expect(grants(template)).toEqual([]);
   });
 
   it('has no IAM statement allowing "*" actions, or every action on "*"', () => {
