@@ -335,7 +335,7 @@ export class S3SyncStepRunner implements StepRunner {
     } catch (error) {
       const why = signal.aborted ? `timed out after ${sync.timeout} s` : describeAwsError(error);
       throw new StepFailedError(
-        `${sync.name}: ${phase} from ${where} failed after ${restored} restored; run the rollback again to finish: ${why}`,
+        `${sync.name}: ${phase} from ${where} failed after ${restored} restored (the backup is intact, so restoring again finishes it): ${why}`,
         { cause: error },
       );
     }
@@ -388,7 +388,7 @@ export class S3SyncStepRunner implements StepRunner {
     }
     const listed = await this.listSite(site, signal);
     if (listed.length === 0) return `nothing deployed (s3://${site.bucket}/${site.prefix} is empty)`;
-    const newest = Math.max(...listed.map((o) => o.lastModified?.getTime() ?? 0));
+    const newest = listed.reduce((max, o) => Math.max(max, o.lastModified?.getTime() ?? 0), 0);
     return `${plural(listed.length, 'file')}, newest ${newest ? new Date(newest).toISOString() : 'unknown'}`;
   }
 
