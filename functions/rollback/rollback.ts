@@ -28,8 +28,10 @@ export const rollback = async (
   await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
 
   const context = await stepContextFor(state, ports.tracker);
+  // a step still `running` was cut off (its Lambda timed out or crashed): it may be half applied, so it is
+  // undone too, from what it recorded or what its runner finds
   const ran = record.steps
-    .filter((s) => s.status === 'succeeded' || s.status === 'failed')
+    .filter((s) => s.status === 'succeeded' || s.status === 'failed' || s.status === 'running')
     .sort((a, b) => b.index - a.index);
   const results: StepRecord[] = [];
   for (const done of ran) {

@@ -69,4 +69,22 @@ describe('rollback of a migration', () => {
     // Assess
     expect(f.steps.undone).toEqual(['Deploy backend', 'Database migration']);
   });
+
+  it('undoes a step cut off while running (a timed-out Lambda), not only the ones that ended', async () => {
+    // Prepare
+    const f = await setup([]);
+    const record = await f.store.getDeployment('t1-1');
+    await f.store.updateDeployment('t1-1', {
+      steps: (record?.steps ?? []).map((s) => (s.index === 1 ? { ...s, status: 'running' as const } : s)),
+    });
+
+    // Act
+    await rollback(
+      { ...T1_STATE, error: { Error: 'States.Timeout', Cause: 'ExecuteStep timed out' } },
+      f.ports,
+    );
+
+    // Assess
+    expect(f.steps.undone).toEqual(['Deploy backend', 'Database migration']);
+  });
 });
