@@ -329,8 +329,12 @@ describe('DevopsAgentStack', () => {
     expect(JSON.stringify(resource)).toMatch(
       /arn:.*"Ref":"AWS::Partition".*:eks:.*"Ref":"AWS::Region".*"Ref":"AWS::AccountId".*:cluster\/edge-eu/,
     );
-    // the seed names no cluster: no EKS grant at all
-    expect(grants(template)).toEqual([]);
+    // the seed's steps all run on one cluster
+    expect(grants(template).map((g) => g.clusters)).toEqual([
+      ['notifications-eks'],
+      ['notifications-eks'],
+      ['notifications-eks'],
+    ]);
   });
 
   it('has no IAM statement allowing "*" actions, or every action on "*"', () => {
