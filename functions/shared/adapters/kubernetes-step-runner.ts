@@ -46,6 +46,14 @@ export interface KubernetesStepRunnerOptions {
 
 const ImagesSchema = z.record(z.string(), z.string());
 
+/**
+ * What a run writes on the Deployment with its change, so the record survives a Lambda that is stopped before
+ * it can hand the record back: the deployment id, and the revision and images before it.
+ */
+const MARK_DEPLOYMENT = 'devops-agent/deployment-id';
+const MARK_REVISION = 'devops-agent/previous-revision';
+const MARK_IMAGES = 'devops-agent/previous-images';
+
 const ManifestSchema = z
   .object({
     apiVersion: z.literal('apps/v1', { error: 'expected apiVersion apps/v1' }),
@@ -141,11 +149,17 @@ export class KubernetesStepRunner implements StepRunner {
     const before = await this.readDeployment(api, k);
     if (before.spec.paused)
       throw new StepFailedError(`${k.name}: ${where} is paused; resume it (kubectl rollout resume) first`);
-    const revision = before.metadata.annotations?.[REVISION_ANNOTATION];
-    const images = imagesOf(before);
-    const undo: Record<string, string> = {
-      ...(revision ? { revision } : {}),
-      images: JSON.stringify(images),
+    const annotations = before.metadata.annotations ?? {};
+    // A second run of the same deployment (a retried invocation) finds its own mark: what was there before
+    // the first run is what undo must restore, not what the first run left.
+    const rerun = annotations[MARK_DEPLOYMENT] === context.deploymentId;
+    const revision = rerun ? annotations[MARK_REVISION] : annotations[REVISION_ANNOTATION];
+    const images = rerun ? (annotations[MARK_IMAGES] ?? '{}') : JSON.stringify(imagesOf(before));
+    const undo: Record<string, string> = { ...(revision ? { revision } : {}), images };
+    const mark = {
+      [MARK_DEPLOYMENT]: context.deploymentId,
+      ...(revision ? { [MARK_REVISION]: revision } : {}),
+      [MARK_IMAGES]: images,
     };
     try {
       let change: string;
@@ -156,20 +170,27 @@ export class KubernetesStepRunner implements StepRunner {
             {
               name: k.deployment,
               namespace: k.namespace,
-              body: { spec: { template: { spec: { containers: [{ name: container, image }] } } } },
+              body: {
+                metadata: { annotations: mark },
+                spec: { template: { spec: { containers: [{ name: container, image }] } } },
+              },
               fieldManager: FIELD_MANAGER,
             },
             setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
           ),
         );
-        change = `${container}: ${images[container] ?? '(none)'} → ${image}`;
+        change = `${container}: ${imagesOf(before)[container] ?? '(none)'} → ${image}`;
       } else {
+        const metadata = (manifest?.metadata ?? {}) as { annotations?: Record<string, string> };
         await api.call(`${where}: apply ${k.manifest}`, (apis) =>
           apis.apps.patchNamespacedDeployment(
             {
               name: k.deployment,
               namespace: k.namespace,
-              body: manifest,
+              body: {
+                ...manifest,
+                metadata: { ...metadata, annotations: { ...metadata.annotations, ...mark } },
+              },
               fieldManager: FIELD_MANAGER,
               force: true,
             },
@@ -192,32 +213,45 @@ export class KubernetesStepRunner implements StepRunner {
   async undo(
     step: Step,
     undo: Record<string, string> | undefined,
-    _context: StepContext,
+    context: StepContext,
   ): Promise<{ summary: string; kept?: boolean }> {
     const k = this.kubernetesStep(step);
     const started = this.now();
     const where = `deployment ${k.namespace}/${k.deployment}`;
-    // The run records before it changes anything and hands the record to every later error: no record
-    // means the deployment was never touched.
-    if (!undo) return { summary: `nothing to undo: ${where} was not changed`, kept: true };
-    const images = ImagesSchema.safeParse(safeJson(undo.images));
+    const api = this.api(k);
+    const found = await this.findDeployment(api, k);
+    // a run whose deployment does not exist changed nothing (it failed on reading it)
+    if (!found && !undo) return { summary: `nothing to undo: ${where} does not exist`, kept: true };
+    const deployment = found ?? (await this.readDeployment(api, k));
+    // Without a record (the run was stopped before it could hand one back) the mark the run wrote with its
+    // change says what was there; no mark of this deployment means the run changed nothing.
+    const annotations = deployment.metadata.annotations ?? {};
+    const recorded =
+      undo ??
+      (annotations[MARK_DEPLOYMENT] === context.deploymentId
+        ? {
+            ...(annotations[MARK_REVISION] ? { revision: annotations[MARK_REVISION] } : {}),
+            images: annotations[MARK_IMAGES] ?? '{}',
+          }
+        : undefined);
+    if (!recorded)
+      return { summary: `nothing to undo: ${where} was not changed by this deployment`, kept: true };
+    const images = ImagesSchema.safeParse(safeJson(recorded.images));
     const recordedImages = images.success ? imagesText(images.data) : 'unknown';
-    if (!undo.revision) {
+    if (!recorded.revision) {
       throw new StepFailedError(
         `${k.name}: ${where} had no revision before the change, so there is none to go back to; restore by hand (images then: ${recordedImages})`,
       );
     }
-    const api = this.api(k);
-    const deployment = await this.readDeployment(api, k);
     if (deployment.spec.paused)
       throw new StepFailedError(`${k.name}: ${where} is paused; resume it (kubectl rollout resume) first`);
     const owned = await this.ownedReplicaSets(api, k, deployment);
     const target =
-      owned.find((rs) => rs.metadata.annotations?.[REVISION_ANNOTATION] === undo.revision) ??
+      owned.find((rs) => rs.metadata.annotations?.[REVISION_ANNOTATION] === recorded.revision) ??
       owned.find((rs) =>
         (rs.metadata.annotations?.[REVISION_HISTORY_ANNOTATION] ?? '')
           .split(',')
-          .includes(undo.revision ?? ''),
+          .includes(recorded.revision ?? ''),
       );
     if (!target) {
       const kept = owned
@@ -225,7 +259,7 @@ export class KubernetesStepRunner implements StepRunner {
         .filter(Number.isFinite)
         .sort((a, b) => a - b);
       throw new StepFailedError(
-        `${k.name}: the ReplicaSet of revision ${undo.revision} of ${where} is gone (revisionHistoryLimit ${deployment.spec.revisionHistoryLimit ?? 10}; revisions kept: ${kept.join(', ') || 'none'}), so it cannot be restored automatically; the images then were ${recordedImages}`,
+        `${k.name}: the ReplicaSet of revision ${recorded.revision} of ${where} is gone (revisionHistoryLimit ${deployment.spec.revisionHistoryLimit ?? 10}; revisions kept: ${kept.join(', ') || 'none'}), so it cannot be restored automatically; the images then were ${recordedImages}`,
       );
     }
     const template = plain(target.spec.template) as Record<string, unknown> & {
@@ -240,10 +274,10 @@ export class KubernetesStepRunner implements StepRunner {
     if (sameJson(template, plain(deployment.spec.template))) {
       const settled = await this.waitForRollout(api, k, started, 'rollout');
       return {
-        summary: `${where} already runs revision ${undo.revision}'s template (${targetImages}); ${rolloutState(settled).message}`,
+        summary: `${where} already runs revision ${recorded.revision}'s template (${targetImages}); ${rolloutState(settled).message}`,
       };
     }
-    await api.call(`${where}: restore revision ${undo.revision}`, (apis) =>
+    await api.call(`${where}: restore revision ${recorded.revision}`, (apis) =>
       apis.apps.patchNamespacedDeployment(
         {
           name: k.deployment,
@@ -256,7 +290,7 @@ export class KubernetesStepRunner implements StepRunner {
     );
     const after = await this.waitForRollout(api, k, started, 'rollback');
     return {
-      summary: `${where} back to revision ${undo.revision}'s template (${targetImages}) as revision ${after.metadata.annotations?.[REVISION_ANNOTATION] ?? '?'}, ${rolloutState(after).message} after ${seconds(this.now() - started)}`,
+      summary: `${where} back to revision ${recorded.revision}'s template (${targetImages}) as revision ${after.metadata.annotations?.[REVISION_ANNOTATION] ?? '?'}, ${rolloutState(after).message} after ${seconds(this.now() - started)}`,
     };
   }
 
@@ -281,19 +315,24 @@ export class KubernetesStepRunner implements StepRunner {
   }
 
   private async readDeployment(api: KubeApi, k: KubernetesStep): Promise<Deployment> {
+    const found = await this.findDeployment(api, k);
+    if (!found) {
+      throw new StepFailedError(
+        `${k.name}: deployment ${k.namespace}/${k.deployment} not found (namespace "${k.namespace}", deployment "${k.deployment}"${k.cluster ? `, cluster "${k.cluster}"` : ''}); check the step's namespace and deployment`,
+      );
+    }
+    return found;
+  }
+
+  /** The Deployment, or undefined when the API answers 404. */
+  private async findDeployment(api: KubeApi, k: KubernetesStep): Promise<Deployment | undefined> {
     const where = `deployment ${k.namespace}/${k.deployment}`;
     const found = await api.call(
       `read ${where}`,
       (apis) => apis.apps.readNamespacedDeployment({ name: k.deployment, namespace: k.namespace }),
-      {
-        404: () => {
-          throw new StepFailedError(
-            `${k.name}: ${where} not found (namespace "${k.namespace}", deployment "${k.deployment}"${k.cluster ? `, cluster "${k.cluster}"` : ''}); check the step's namespace and deployment`,
-          );
-        },
-      },
+      { 404: () => undefined },
     );
-    return parseAnswer(DeploymentSchema, found, `read ${where}`);
+    return found === undefined ? undefined : parseAnswer(DeploymentSchema, found, `read ${where}`);
   }
 
   private container(k: KubernetesStep, deployment: Deployment): string {

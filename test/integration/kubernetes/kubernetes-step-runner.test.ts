@@ -92,6 +92,13 @@ describe('KubernetesStepRunner against the fake Kubernetes API', () => {
     expect(patch?.contentType).toBe('application/strategic-merge-patch+json');
     expect(patch?.query.get('fieldManager')).toBe('devops-agent');
     expect(patch?.body).toEqual({
+      metadata: {
+        annotations: {
+          'devops-agent/deployment-id': CONTEXT.deploymentId,
+          'devops-agent/previous-revision': '2',
+          'devops-agent/previous-images': outcome.undo?.images,
+        },
+      },
       spec: { template: { spec: { containers: [{ name: 'api', image: `${API}:1.42.0` }] } } },
     });
     // it read the status more than once: the rollout took several controller ticks
@@ -168,6 +175,52 @@ describe('KubernetesStepRunner against the fake Kubernetes API', () => {
       .find((rs) => annotations(rs)['deployment.kubernetes.io/revision-history'] === '1');
     expect(annotations(reused)['deployment.kubernetes.io/revision']).toBe('4');
     expect(undone.summary).toContain('back to revision 1');
+  });
+
+  it('undoes a run stopped before it could hand back its record, from the mark it left on the Deployment', async () => {
+    // Prepare
+    k8s.fake.addDeployment({ name: 'api', namespace: 'notifications', image: `${API}:1.41.0` });
+    const original = templateOf(k8s);
+    await runner().run(deployStep(), CONTEXT);
+
+    // Act
+    const undone = await runner().undo(deployStep(), undefined, CONTEXT);
+    const otherDeployment = await runner().undo(deployStep(), undefined, {
+      ...CONTEXT,
+      deploymentId: '86b1xk7qz-2',
+    });
+
+    // Assess
+    expect(undone.summary).toContain("back to revision 1's template");
+    expect(templateOf(k8s)).toEqual(original);
+    expect(otherDeployment).toEqual({
+      summary: 'nothing to undo: deployment notifications/api was not changed by this deployment',
+      kept: true,
+    });
+  });
+
+  it('keeps the revision from before the first run when a retried run finds its own change', async () => {
+    // Prepare
+    k8s.fake.addDeployment({ name: 'api', namespace: 'notifications', image: `${API}:1.41.0` });
+    const first = await runner().run(deployStep(), CONTEXT);
+
+    // Act
+    const again = await runner().run(deployStep(), CONTEXT);
+
+    // Assess
+    expect(again.undo).toEqual(first.undo);
+    expect(again.undo?.revision).toBe('1');
+  });
+
+  it('has nothing to undo when the deployment it could not find does not exist', async () => {
+    // Act
+    const undone = await runner().undo(deployStep({ deployment: 'apii' }), undefined, CONTEXT);
+
+    // Assess
+    expect(undone).toEqual({
+      summary: 'nothing to undo: deployment notifications/apii does not exist',
+      kept: true,
+    });
   });
 
   it('refuses to undo, naming what to restore, when the recorded revision’s ReplicaSet is gone', async () => {
