@@ -1,5 +1,7 @@
+import { awsPorts } from '../shared/aws-ports.js';
+import { awsStepRunners } from '../shared/aws-step-runners.js';
 import { taskHandler } from '../shared/middleware.js';
 import { rollback } from './rollback.js';
 
 /** The Rollback Task state. */
-export const handler = taskHandler(rollback);
+export const handler = taskHandler(rollback, () => awsPorts({ steps: awsStepRunners }));

@@ -27,7 +27,12 @@ export const rollback = async (
   });
   await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
 
-  const context = await stepContextFor(state, ports.tracker);
+  const context = {
+    ...(await stepContextFor(state, ports.tracker)),
+    // the migration runner applies the same database policy this core does, from the same facts
+    keepDatabase: service.rollback.keep_database,
+    ...(record.migrations ? { migrations: record.migrations } : {}),
+  };
   // a step still `running` was cut off (its Lambda timed out or crashed): it may be half applied, so it is
   // undone too, from what it recorded or what its runner finds
   const ran = record.steps

@@ -1,16 +1,10 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { HttpCheckRunner } from '../../local/adapters/http-check-runner.js';
 import { ClickUpTracker } from './adapters/clickup-tracker.js';
-import { CloudFrontInvalidationStepRunner } from './adapters/cloudfront-invalidation-step-runner.js';
 import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
 import { DynamoDeploymentStore } from './adapters/dynamo-deployment-store.js';
 import { GitHubSourceControl } from './adapters/github-source-control.js';
-import { type ClusterAccess, eksClusterAccess } from './adapters/kubernetes/cluster-access.js';
-import { KubernetesStepRunner } from './adapters/kubernetes-step-runner.js';
-import { MigrationStepRunner } from './adapters/migration-step-runner.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
-import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
 import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
 import { SqlCheckRunner } from './adapters/sql-check-runner.js';
@@ -21,7 +15,7 @@ import type { Config } from './config/schema.js';
 import { type Env, parseEnv, readVariable } from './env.js';
 import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
-import type { Logger, Ports } from './ports/index.js';
+import type { Logger, Ports, StepRunners } from './ports/index.js';
 import { logger } from './powertools.js';
 import { parseWebhookSecrets } from './webhook-secrets.js';
 
@@ -66,7 +60,7 @@ const required = <K extends keyof Env>(env: Env, name: K): NonNullable<Env[K]> =
 };
 
 /** A port whose resource this function was not given: every call fails naming the missing variable. */
-const lazy = <T extends object>(build: () => T): T => {
+export const lazy = <T extends object>(build: () => T): T => {
   let port: T | undefined;
   return new Proxy({} as T, {
     get: (_target, property) => {
@@ -84,8 +78,28 @@ const portLogger: Logger = {
   error: (message, extra) => logger.error(message, extra ?? {}),
 };
 
+/** The step kinds the AWS functions run (`awsStepRunners`); the runtime gate reads the kinds only. */
+export const AWS_STEP_KINDS = ['kubernetes', 'migration', 's3-sync', 'cloudfront-invalidation'] as const;
+
+/** Placeholders for a function without the step runners: present for the gate, failing if ever called. */
+const stepKindsOnly = (): StepRunners => {
+  const missing = (): never => {
+    throw new NotConfiguredError(
+      'this function has no step runners; only ExecuteStep, Rollback and CreatePlan are built with them',
+    );
+  };
+  return Object.fromEntries(
+    AWS_STEP_KINDS.map((kind) => [kind, { run: missing, undo: missing, current: missing }]),
+  );
+};
+
+export interface AwsPortsOptions {
+  /** the real step runners (`awsStepRunners`), for the functions that run, undo or describe steps */
+  steps?: (env: Env) => StepRunners;
+}
+
 /** The production ports, from the function's environment. */
-export const buildAwsPorts = (env: Env): Ports => {
+export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports => {
   const config = loadConfig(env);
   const publicUrl = env.PUBLIC_URL?.replace(/\/$/, '');
   const workflow = lazy(
@@ -96,17 +110,6 @@ export const buildAwsPorts = (env: Env): Ports => {
       }),
   );
   const consoleUrl = `https://${env.AWS_REGION}.console.aws.amazon.com/states/home?region=${env.AWS_REGION}`;
-  const invalidations = lazy(() => new CloudFrontInvalidationStepRunner({ client: clients.cloudfront() }));
-  // one EKS access for both Kubernetes runners: they share the cluster lookups and the cached tokens
-  let clusterAccess: ClusterAccess | undefined;
-  const eksAccess = (): ClusterAccess => {
-    clusterAccess ??= eksClusterAccess({
-      client: clients.eks(),
-      region: env.AWS_REGION,
-      credentials: defaultProvider(),
-    });
-    return clusterAccess;
-  };
   return {
     config,
     tracker: lazy(() => {
@@ -136,15 +139,9 @@ export const buildAwsPorts = (env: Env): Ports => {
       });
     }),
     alarms: lazy(() => new CloudWatchAlarmSource({ client: clients.cloudwatch() })),
-    steps: {
-      // EKS with the function role's credentials; no manifests (only the configuration is bundled) and no
-      // command runner here: kubernetes steps deploy an image, migrations run as Jobs
-      kubernetes: lazy(() => new KubernetesStepRunner({ access: eksAccess() })),
-      migration: lazy(() => new MigrationStepRunner({ access: eksAccess() })),
-      // no local folder on AWS: a site is synced from a build artifact (s3://), read with the role's grants
-      's3-sync': lazy(() => new S3SyncStepRunner({ client: clients.s3(), invalidator: invalidations })),
-      'cloudfront-invalidation': invalidations,
-    },
+    // the runners themselves (the Kubernetes client, the S3 sync) are bundled only into the functions that
+    // run, undo or describe steps, which pass them in; the others know the kinds (the runtime gate)
+    steps: options.steps?.(env) ?? stepKindsOnly(),
     // check credentials (`auth.secret`, `url_secret`) are Secrets Manager secret ids; the Verify role must
     // be granted them
     checks: {
@@ -171,8 +168,8 @@ export const buildAwsPorts = (env: Env): Ports => {
 
 let cached: Ports | undefined;
 /** Built once per execution environment (the config is parsed at the first invocation). */
-export const awsPorts = (): Ports => {
-  cached ??= buildAwsPorts(parseEnv());
+export const awsPorts = (options: AwsPortsOptions = {}): Ports => {
+  cached ??= buildAwsPorts(parseEnv(), options);
   return cached;
 };
 

@@ -29,4 +29,32 @@ module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`
     // Assess
     expect(module.exports).toEqual(['GatesNotMetError', 'NotFoundError']);
   });
+
+  it('bundles the Kubernetes client only into the functions that run, undo or describe steps', async () => {
+    // Prepare
+    const bundle = async (entry: string) =>
+      (
+        await build({
+          entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
+          bundle: true,
+          write: false,
+          platform: 'node',
+          format: 'esm',
+          target: BUNDLING.target,
+          minify: BUNDLING.minify,
+          keepNames: BUNDLING.keepNames,
+          mainFields: BUNDLING.mainFields,
+          banner: { js: BUNDLING.banner },
+          logLevel: 'silent',
+        })
+      ).outputFiles[0]?.text ?? '';
+
+    // Act
+    const [acknowledge, executeStep] = await Promise.all([bundle('acknowledge'), bundle('execute-step')]);
+
+    // Assess: the client's KubeConfig class (kept by keepNames) marks it
+    expect(executeStep).toContain('KubeConfig');
+    expect(acknowledge).not.toContain('KubeConfig');
+    expect(executeStep.length - acknowledge.length).toBeGreaterThan(1_000_000);
+  }, 120_000);
 });

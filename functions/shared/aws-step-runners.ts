@@ -1,0 +1,37 @@
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { CloudFrontInvalidationStepRunner } from './adapters/cloudfront-invalidation-step-runner.js';
+import { type ClusterAccess, eksClusterAccess } from './adapters/kubernetes/cluster-access.js';
+import { KubernetesStepRunner } from './adapters/kubernetes-step-runner.js';
+import { MigrationStepRunner } from './adapters/migration-step-runner.js';
+import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
+import { lazy } from './aws-ports.js';
+import { clients } from './clients.js';
+import type { Env } from './env.js';
+import type { StepRunners } from './ports/index.js';
+
+/**
+ * The step runners on AWS. Only the functions that run, undo or describe steps import this module (the
+ * Kubernetes client is most of a bundle's size): ExecuteStep, Rollback and CreatePlan.
+ */
+export const awsStepRunners = (env: Env): StepRunners => {
+  const invalidations = lazy(() => new CloudFrontInvalidationStepRunner({ client: clients.cloudfront() }));
+  // one EKS access for both Kubernetes runners: they share the cluster lookups and the cached tokens
+  let clusterAccess: ClusterAccess | undefined;
+  const eksAccess = (): ClusterAccess => {
+    clusterAccess ??= eksClusterAccess({
+      client: clients.eks(),
+      region: env.AWS_REGION,
+      credentials: defaultProvider(),
+    });
+    return clusterAccess;
+  };
+  return {
+    // EKS with the function role's credentials; no manifests (only the configuration is bundled) and no
+    // command runner here: kubernetes steps deploy an image, migrations run as Jobs
+    kubernetes: lazy(() => new KubernetesStepRunner({ access: eksAccess() })),
+    migration: lazy(() => new MigrationStepRunner({ access: eksAccess() })),
+    // no local folder on AWS: a site is synced from a build artifact (s3://), read with the role's grants
+    's3-sync': lazy(() => new S3SyncStepRunner({ client: clients.s3(), invalidator: invalidations })),
+    'cloudfront-invalidation': invalidations,
+  };
+};
