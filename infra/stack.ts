@@ -16,6 +16,7 @@ import {
   MethodLoggingLevel,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
+import { Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import { AttributeType, Billing, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -30,10 +31,13 @@ import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { GSI1 } from '../functions/shared/adapters/dynamo-table.js';
 import { loadConfigFile } from '../functions/shared/config/load.js';
+import { settingsFor } from '../functions/shared/config/resolve.js';
 import type { Config } from '../functions/shared/config/schema.js';
+import { watchedAlarms } from '../functions/shared/service-alarms.js';
 import { CALLBACK_STATES, TASK_STATE_NAMES, type TaskStateName } from '../functions/shared/workflow.js';
 import { DeployPipeline, TASK_TIMEOUT_SECONDS } from '../statemachine/deploy-pipeline.js';
 import { type FunctionEnvironment, NodeFunction, PROJECT_ROOT } from './constructs/node-function.js';
+import { ServiceAlarms } from './constructs/service-alarms.js';
 
 export const CONFIG_CONTEXT_KEY = 'devops-agent:config';
 export const STACK_ID = 'DevopsAgent';
@@ -104,6 +108,9 @@ export class DevopsAgentStack extends Stack {
   readonly table: TableV2;
   readonly bucket: Bucket;
   readonly functions: Record<string, NodeFunction> = {};
+  /** the trigger alarms of each service with `monitoring.cloudwatch`, by `<service>/<environment>` */
+  readonly serviceAlarms: Record<string, ServiceAlarms> = {};
+  readonly dashboard?: Dashboard;
 
   constructor(scope: Construct, id: string, props: DevopsAgentStackProps) {
     super(scope, id, props);
@@ -200,7 +207,25 @@ export class DevopsAgentStack extends Stack {
     // machine, which depends on RequestApproval; the id alone keeps that chain free of cycles.
     const publicUrl = `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
 
-    const alarmArns = [...new Set(this.config.services.flatMap((s) => s.monitoring.alarms))].map((name) =>
+    for (const service of this.config.services) {
+      if (!service.monitoring.cloudwatch) continue;
+      const key = `${service.name}/${service.environment}`;
+      this.serviceAlarms[key] = new ServiceAlarms(this, `Alarms-${service.name}-${service.environment}`, {
+        service,
+        triggers: settingsFor(this.config, service).triggers,
+      });
+    }
+    const withAlarms = Object.values(this.serviceAlarms);
+    if (withAlarms.length > 0) {
+      this.dashboard = new Dashboard(this, 'Dashboard', {
+        dashboardName: `${this.stackName}-deployments`,
+        widgets: withAlarms.flatMap((a) => a.widgets()),
+      });
+    }
+    // What the functions watch (the alarm-event rule, the sweep, the gates): each service's own alarms and
+    // the trigger alarms the stack creates for it, named by the same function they are created with.
+    const watched = [...new Set(this.config.services.flatMap(watchedAlarms))];
+    const alarmArns = watched.map((name) =>
       this.formatArn({
         service: 'cloudwatch',
         resource: 'alarm',
@@ -382,13 +407,12 @@ export class DevopsAgentStack extends Stack {
         "The account-level API Gateway logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs (APIG6).",
     });
 
-    const alarms = [...new Set(this.config.services.flatMap((s) => s.monitoring.alarms))];
     new Rule(this, 'AlarmStateChange', {
       description: 'A watched CloudWatch alarm changed to ALARM: roll back baking deployments now',
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        detail: { state: { value: ['ALARM'] }, ...(alarms.length ? { alarmName: alarms } : {}) },
+        detail: { state: { value: ['ALARM'] }, ...(watched.length ? { alarmName: watched } : {}) },
       },
       targets: [new LambdaFunction(alarmEvent.function, { retryAttempts: 4 })],
     });

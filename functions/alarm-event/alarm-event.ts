@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { failMonitor } from '../shared/fail-monitor.js';
 import type { Ports } from '../shared/ports/index.js';
+import { watchedAlarms } from '../shared/service-alarms.js';
 
 export const AlarmStateChangeSchema = z
   .object({
@@ -39,7 +40,7 @@ export const handleAlarmEvent = async (
     const service = ports.config.services.find(
       (s) => s.name === deployment.service && s.environment === deployment.environment,
     );
-    if (!service?.monitoring.alarms.includes(alarmName)) continue;
+    if (!service || !watchedAlarms(service).includes(alarmName)) continue;
     if (deployment.monitoring && new Date(state.timestamp) < new Date(deployment.monitoring.startedAt))
       continue;
     const reason = `CloudWatch alarm ${alarmName} is in ALARM: ${state.reason ?? 'no reason given'}`;

@@ -3,6 +3,7 @@ import type { Service } from './config/schema.js';
 import type { AlarmCheck } from './ports/alarm-source.js';
 import type { MetricsSnapshot } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
+import { watchedAlarms } from './service-alarms.js';
 
 /** Reads the service's rollback triggers; only what fired after `since` (the bake start) counts. */
 export const readTriggers = (
@@ -15,7 +16,7 @@ export const readTriggers = (
     service: service.name,
     environment: service.environment,
     triggers: settings.triggers,
-    alarms: service.monitoring.alarms,
+    alarms: watchedAlarms(service),
     since,
   });
 

@@ -147,7 +147,7 @@ describe('DevopsAgentStack', () => {
     });
   });
 
-  it('sends alarm changes to ALARM of the configured alarms to alarm-event', () => {
+  it('sends alarm changes to ALARM of the configured and the generated trigger alarms to alarm-event', () => {
     // Assess
     template.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -155,7 +155,13 @@ describe('DevopsAgentStack', () => {
         'detail-type': ['CloudWatch Alarm State Change'],
         detail: {
           state: { value: ['ALARM'] },
-          alarmName: ['notifications-api-5xx', 'notifications-api-p99', 'notifications-ws-disconnects'],
+          alarmName: [
+            'notifications-api-5xx',
+            'notifications-api-p99',
+            'notifications-ws-disconnects',
+            'devops-agent-notifications-production-error-rate',
+            'devops-agent-notifications-production-p99',
+          ],
         },
       },
       Targets: [

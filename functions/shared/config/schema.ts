@@ -272,6 +272,10 @@ export const CheckSchema = z.discriminatedUnion(
 export type Check = z.infer<typeof CheckSchema>;
 export type HttpCheck = z.infer<typeof HttpCheckSchema>;
 
+/** CloudWatch's TreatMissingData values, as the alarms take them. */
+export const MISSING_DATA = ['breaching', 'notBreaching', 'ignore', 'missing'] as const;
+export type MissingData = (typeof MISSING_DATA)[number];
+
 export const TriggersSchema = z.strictObject({
   /** percent of requests failing */
   error_rate: z.number().min(0).max(100).default(1.0),
@@ -280,6 +284,12 @@ export const TriggersSchema = z.strictObject({
   response_time_p99: z.number().positive().default(1000),
   response_time_p99_for: duration('s').default(300),
   health_check_failures: z.number().int().positive().default(3),
+  /** how a CloudWatch alarm treats a minute without data; unset: notBreaching (no traffic is no error) */
+  error_rate_missing_data: z.enum(MISSING_DATA).optional(),
+  /** unset: notBreaching */
+  response_time_p99_missing_data: z.enum(MISSING_DATA).optional(),
+  /** unset: breaching (a health check that stops answering is failing) */
+  health_check_missing_data: z.enum(MISSING_DATA).optional(),
 });
 export type Triggers = z.infer<typeof TriggersSchema>;
 
@@ -340,6 +350,29 @@ export const ApproverSchema = z
     error: 'an approver needs an email or a clickup_user_id',
   });
 
+/**
+ * The service's request metrics in CloudWatch: `alb` (the load balancer's full name, `app/<name>/<id>`) for
+ * AWS/ApplicationELB, or a namespace, dimensions and the three metric names. `latency` is read as its p99.
+ */
+export const CloudWatchMetricsSchema = z.union([
+  z.strictObject({
+    alb: z.string().regex(/^app\/[^/]+\/[0-9a-f]+$/, {
+      error: 'expected the load balancer full name, app/<name>/<id> (the end of its ARN)',
+    }),
+  }),
+  z.strictObject({
+    namespace: z.string().min(1),
+    dimensions: z.record(z.string(), z.string()).default({}),
+    /** a count per minute (Sum) */
+    requests: z.string().min(1),
+    /** a count per minute (Sum) of the failed requests */
+    errors: z.string().min(1),
+    latency: z.string().min(1),
+    latency_unit: z.enum(['milliseconds', 'seconds']).default('milliseconds'),
+  }),
+]);
+export type CloudWatchMetrics = z.infer<typeof CloudWatchMetricsSchema>;
+
 export const ServiceSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, {
     error: 'expected a lower-case service name of letters, digits and dashes (at most 40)',
@@ -396,6 +429,8 @@ export const ServiceSchema = z.strictObject({
       metrics_url: z.url().optional(),
       triggers: TriggersSchema.partial().default({}),
       alarms: z.array(z.string()).default([]),
+      /** where the service's metrics are in CloudWatch: the stack creates its trigger alarms from them */
+      cloudwatch: CloudWatchMetricsSchema.optional(),
     })
     .default({ report_interval: 900, check_interval: 60, triggers: {}, alarms: [] }),
   rollback: z
