@@ -2,6 +2,8 @@ import type { Service } from '../../functions/shared/config/schema.js';
 import type { AlarmCheck, AlarmQuery, AlarmSource } from '../../functions/shared/ports/alarm-source.js';
 import type { Clock } from '../../functions/shared/ports/clock.js';
 import type { MetricsSnapshot } from '../../functions/shared/ports/deployment-store.js';
+import { missingDataFor } from '../../functions/shared/service-alarms.js';
+import { bucketize, evaluateTrigger } from '../../functions/shared/trigger-evaluation.js';
 
 /** The Prometheus series the local monitor reads from `metrics_url` (counters summed over labels, p99 the max). */
 export const METRIC_NAMES = {
@@ -59,7 +61,7 @@ export const parsePrometheus = (text: string): Map<string, number[]> => {
 };
 
 /** "10s", "5m": how the trigger windows read in a reason. */
-const window = (seconds: number): string =>
+const span = (seconds: number): string =>
   seconds >= 60 && seconds % 60 === 0 ? `${seconds / 60}m` : `${Math.round(seconds * 10) / 10}s`;
 
 const round = (value: number, digits: number) => Math.round(value * 10 ** digits) / 10 ** digits;
@@ -67,10 +69,11 @@ const round = (value: number, digits: number) => Math.round(value * 10 ** digits
 /**
  * The alarm source of the local runtime. Each `check()` probes the service's `health_url` and scrapes its
  * `metrics_url` (at most once per half `check_interval`, so concurrent callers share a reading), keeps the
- * readings per service, and applies the rollback triggers the way CloudWatch alarms would: the error rate
- * between scrapes above the limit for the whole `error_rate_for` window, p99 above the limit for
- * `response_time_p99_for`, or `health_check_failures` failed probes in a row. Readings before `since` are
- * ignored; an interval without requests or a failed scrape is missing data, which does not breach.
+ * readings per service, and applies the rollback triggers the way CloudWatch alarms would (see
+ * `evaluateTrigger`): one datapoint per `check_interval`, N = the `_for` window / `check_interval`, M =
+ * `error_rate_datapoints` / `response_time_p99_datapoints` (default all N), or `health_check_failures`
+ * failed probes in a row. Readings before `since` are ignored; a period without requests or scrapes is
+ * missing data, treated as the trigger's `_missing_data` policy says (default: not breaching).
  */
 export class LocalMonitor implements AlarmSource {
   private readonly history = new Map<string, History>();
@@ -100,7 +103,7 @@ export class LocalMonitor implements AlarmSource {
       this.history.set(key, history);
     }
     await this.probe(history, settings);
-    return this.evaluate(history, query);
+    return this.evaluate(history, query, settings.check_interval);
   }
 
   private async probe(history: History, settings: MonitoringSettings): Promise<void> {
@@ -164,12 +167,15 @@ export class LocalMonitor implements AlarmSource {
     }
   }
 
-  private evaluate(history: History, query: AlarmQuery): AlarmCheck {
+  private evaluate(history: History, query: AlarmQuery, periodSeconds: number): AlarmCheck {
     const since = Date.parse(query.since);
     const from = Number.isNaN(since) ? 0 : since;
+    const now = this.clock.now().getTime();
     const t = query.triggers;
     const reasons: string[] = [];
     const metrics: MetricsSnapshot = { alarms: [] };
+    const breachTimes: number[] = [];
+    const windowOf = (forSeconds: number) => Math.max(1, Math.round(forSeconds / periodSeconds));
 
     // Error rate per interval between two scrapes (a counter that went down was reset: count from zero).
     const samples = history.metrics.filter((s) => s.at >= from);
@@ -178,47 +184,67 @@ export class LocalMonitor implements AlarmSource {
       const reset = end.requests < start.requests || end.errors < start.errors;
       const requests = reset ? end.requests : end.requests - start.requests;
       const errors = reset ? end.errors : end.errors - start.errors;
-      return { start: start.at, end: end.at, requests, errors };
+      return { at: end.at, requests, errors };
     });
     if (intervals.length > 0) {
       metrics.requests = intervals.reduce((sum, i) => sum + i.requests, 0);
       const last = intervals.at(-1);
       if (last && last.requests > 0) metrics.errorRate = round((last.errors / last.requests) * 100, 2);
     }
-    let run = { start: Number.NaN, end: Number.NaN, requests: 0, errors: 0 };
-    for (const interval of [...intervals].reverse()) {
-      if (interval.requests === 0 || (interval.errors / interval.requests) * 100 <= t.error_rate) break;
-      run = {
-        start: interval.start,
-        end: Number.isNaN(run.end) ? interval.end : run.end,
-        requests: run.requests + interval.requests,
-        errors: run.errors + interval.errors,
-      };
-    }
-    if (run.requests > 0 && run.end - run.start >= t.error_rate_for * 1000) {
+    // One datapoint per check interval, like CloudWatch's metric math over Sums: a period without
+    // requests has no rate (division by zero), so it is missing data.
+    const rateBuckets = bucketize(intervals, from, now, periodSeconds).map((b) => {
+      const requests = b.readings.reduce((sum, i) => sum + i.requests, 0);
+      const errors = b.readings.reduce((sum, i) => sum + i.errors, 0);
+      return { at: b.at, value: requests > 0 ? (errors / requests) * 100 : undefined, requests, errors };
+    });
+    const errorRate = evaluateTrigger(rateBuckets, {
+      threshold: t.error_rate,
+      comparison: '>',
+      periodSeconds,
+      evaluationPeriods: windowOf(t.error_rate_for),
+      datapointsToAlarm: t.error_rate_datapoints ?? windowOf(t.error_rate_for),
+      missingData: missingDataFor(t, 'error_rate'),
+    });
+    if (errorRate.breached) {
+      const seen = new Set(errorRate.evaluated.map((d) => d.at));
+      const window = rateBuckets.filter((b) => seen.has(b.at));
+      const requests = window.reduce((sum, b) => sum + b.requests, 0);
+      const errors = window.reduce((sum, b) => sum + b.errors, 0);
       reasons.push(
-        `error rate ${((run.errors / run.requests) * 100).toFixed(1)}% > ${t.error_rate}% for ${window(t.error_rate_for)}`,
+        requests > 0
+          ? `error rate ${((errors / requests) * 100).toFixed(1)}% > ${t.error_rate}% for ${span(t.error_rate_for)}`
+          : `no requests for ${span(t.error_rate_for)}, and missing error-rate data counts as breaching`,
       );
+      if (errorRate.firstBreachAt !== undefined) breachTimes.push(errorRate.firstBreachAt);
     }
 
-    // p99 as the service reports it, above the limit in every reading of the window.
+    // p99 as the service reports it: the highest reading of each period.
     const latencies = samples.filter((s) => s.p99 !== undefined);
     const latest = latencies.at(-1);
     if (latest?.p99 !== undefined) metrics.p99Ms = round(latest.p99, 0);
-    let slowSince: number | undefined;
-    let slowest = 0;
-    for (const sample of [...samples].reverse()) {
-      if (sample.p99 === undefined || sample.p99 <= t.response_time_p99) break;
-      slowSince = sample.at;
-      slowest = Math.max(slowest, sample.p99);
-    }
-    if (slowSince !== undefined && latest && latest.at - slowSince >= t.response_time_p99_for * 1000) {
+    const p99Buckets = bucketize(latencies, from, now, periodSeconds).map((b) => ({
+      at: b.at,
+      value: b.readings.length ? Math.max(...b.readings.map((s) => s.p99 ?? 0)) : undefined,
+    }));
+    const p99 = evaluateTrigger(p99Buckets, {
+      threshold: t.response_time_p99,
+      comparison: '>',
+      periodSeconds,
+      evaluationPeriods: windowOf(t.response_time_p99_for),
+      datapointsToAlarm: t.response_time_p99_datapoints ?? windowOf(t.response_time_p99_for),
+      missingData: missingDataFor(t, 'response_time_p99'),
+    });
+    if (p99.breached) {
+      const slowest = Math.max(...p99.evaluated.map((d) => d.value ?? 0));
       reasons.push(
-        `p99 ${Math.round(slowest)} ms > ${t.response_time_p99} ms for ${window(t.response_time_p99_for)}`,
+        `p99 ${Math.round(slowest)} ms > ${t.response_time_p99} ms for ${span(t.response_time_p99_for)}`,
       );
+      if (p99.firstBreachAt !== undefined) breachTimes.push(p99.firstBreachAt);
     }
 
-    // Failed health probes in a row.
+    // Failed health probes in a row: M = N = health_check_failures over the probes themselves (a probe
+    // always answers, a timeout or refused connection being a failure, so locally health has no gaps).
     const probes = history.health.filter((s) => s.at >= from);
     let failures = 0;
     for (const probe of [...probes].reverse()) {
@@ -226,10 +252,31 @@ export class LocalMonitor implements AlarmSource {
       failures++;
     }
     if (probes.length > 0) metrics.healthFailures = failures;
-    if (failures >= t.health_check_failures) {
+    const health = evaluateTrigger(
+      probes.map((p) => ({ at: p.at, value: p.ok ? 0 : 1 })),
+      {
+        threshold: 1,
+        comparison: '>=',
+        periodSeconds,
+        evaluationPeriods: t.health_check_failures,
+        datapointsToAlarm: t.health_check_failures,
+        missingData: missingDataFor(t, 'health_check'),
+        evaluationRange: t.health_check_failures,
+      },
+    );
+    if (probes.length > 0 && health.breached) {
       reasons.push(`${failures} failed health checks in a row (last: ${probes.at(-1)?.detail})`);
+      if (health.firstBreachAt !== undefined) breachTimes.push(health.firstBreachAt);
     }
 
-    return { breached: reasons.length > 0, reasons, metrics };
+    const breached = reasons.length > 0;
+    return {
+      breached,
+      reasons,
+      metrics,
+      ...(breached && breachTimes.length
+        ? { firstBreachAt: new Date(Math.min(...breachTimes)).toISOString() }
+        : {}),
+    };
   }
 }

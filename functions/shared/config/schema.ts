@@ -280,9 +280,13 @@ export const TriggersSchema = z.strictObject({
   /** percent of requests failing */
   error_rate: z.number().min(0).max(100).default(1.0),
   error_rate_for: duration('s').default(300),
+  /** M of the N datapoints in `error_rate_for` (one per check interval or CloudWatch minute) that must breach; unset: all N */
+  error_rate_datapoints: z.number().int().positive().optional(),
   /** milliseconds */
   response_time_p99: z.number().positive().default(1000),
   response_time_p99_for: duration('s').default(300),
+  /** M of the N datapoints in `response_time_p99_for` that must breach; unset: all N */
+  response_time_p99_datapoints: z.number().int().positive().optional(),
   health_check_failures: z.number().int().positive().default(3),
   /** how a CloudWatch alarm treats a minute without data; unset: notBreaching (no traffic is no error) */
   error_rate_missing_data: z.enum(MISSING_DATA).optional(),

@@ -6,6 +6,11 @@ export interface AlarmCheck {
   breached: boolean;
   reasons: string[];
   metrics: MetricsSnapshot;
+  /**
+   * when breached and the source knows it: the start of the oldest breaching datapoint of the window that
+   * breached (ISO), so the record can say how long the reaction took
+   */
+  firstBreachAt?: string;
 }
 
 export interface AlarmQuery {

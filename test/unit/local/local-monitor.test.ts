@@ -201,19 +201,66 @@ describe('LocalMonitor', () => {
     expect(result.reasons[0]).toMatch(/^3 failed health checks in a row \(last: ECONNREFUSED\)/);
   });
 
-  it('breaches on p99 above the limit for the window', async () => {
+  it('breaches on p99 above the limit in every datapoint of the window', async () => {
     // Prepare
     await monitor.check(query);
     scripted.p99 = 1450;
     const results = [];
 
     // Act
-    for (let i = 0; i < 6; i++) results.push(await tick(100, 0));
+    for (let i = 0; i < 5; i++) results.push(await tick(100, 0));
+
+    // Assess: five 2-s datapoints make the 10-s window (CloudWatch: N = 10 s / period)
+    expect(results.slice(0, 4).some((r) => r.breached)).toBe(false);
+    expect(results[4]).toMatchObject({ breached: true, reasons: ['p99 1450 ms > 1000 ms for 10s'] });
+    expect(results[4]?.metrics.p99Ms).toBe(1450);
+  });
+
+  it('dates the breach at the start of the first breaching datapoint', async () => {
+    // Prepare
+    const start = clock.now().getTime();
+    await monitor.check(query);
+    await tick(100, 0);
+
+    // Act
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await tick(100, 34));
+
+    // Assess: the second 2-s period is the first with errors
+    expect(results[3]?.firstBreachAt).toBeUndefined();
+    expect(results[4]).toMatchObject({
+      breached: true,
+      firstBreachAt: new Date(start + 2000).toISOString(),
+    });
+  });
+
+  it('breaches on M of N error-rate datapoints when `error_rate_datapoints` says so', async () => {
+    // Prepare
+    query = { ...query, triggers: { ...triggers, error_rate_datapoints: 3 } };
+    await monitor.check(query);
+
+    // Act
+    const results = [await tick(100, 34), await tick(100, 0), await tick(100, 34), await tick(100, 34)];
 
     // Assess
-    expect(results.slice(0, 5).some((r) => r.breached)).toBe(false);
-    expect(results[5]).toMatchObject({ breached: true, reasons: ['p99 1450 ms > 1000 ms for 10s'] });
-    expect(results[5]?.metrics.p99Ms).toBe(1450);
+    expect(results.map((r) => r.breached)).toEqual([false, false, false, true]);
+    expect(results[3]?.reasons).toEqual(['error rate 25.5% > 1% for 10s']);
+  });
+
+  it('breaches on idle periods when the error rate treats missing data as breaching', async () => {
+    // Prepare
+    query = { ...query, triggers: { ...triggers, error_rate_missing_data: 'breaching' } };
+    await monitor.check(query);
+
+    // Act
+    const results = [];
+    for (let i = 0; i < 5; i++) results.push(await tick(0, 0));
+
+    // Assess
+    expect(results.map((r) => r.breached)).toEqual([false, false, false, false, true]);
+    expect(results[4]?.reasons).toEqual([
+      'no requests for 10s, and missing error-rate data counts as breaching',
+    ]);
   });
 
   it('ignores readings from before `since`', async () => {
