@@ -1,0 +1,196 @@
+import { resolve } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { watchedAlarms } from '../../functions/shared/service-alarms.js';
+import { PROJECT_ROOT } from '../../infra/constructs/node-function.js';
+import { buildStack, type DevopsAgentStack } from '../../infra/stack.js';
+
+const CLOUDWATCH_CONFIG = resolve(PROJECT_ROOT, 'test/infra/fixtures/cloudwatch-config.yaml');
+
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+
+/** `arn:…:alarm:<name>` in a resolved ARN (an Fn::Join of the partition, region and account) → the name. */
+const alarmNames = (resource: unknown): string[] =>
+  [...JSON.stringify(resource).matchAll(/:alarm:([\w.-]+)/g)].map((m) => m[1] ?? '');
+
+describe('ServiceAlarms (monitoring.cloudwatch)', () => {
+  let stack: DevopsAgentStack;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = buildStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), CLOUDWATCH_CONFIG);
+    template = Template.fromStack(stack);
+  });
+
+  it('creates the error-rate and p99 alarms only for the services with monitoring.cloudwatch', () => {
+    // Act
+    const names = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
+      .map((a) => a.Properties.AlarmName)
+      .sort();
+
+    // Assess
+    expect(names).toEqual([
+      'devops-agent-api-production-error-rate',
+      'devops-agent-api-production-p99',
+      'devops-agent-worker-staging-error-rate',
+      'devops-agent-worker-staging-p99',
+    ]);
+  });
+
+  it('computes the ALB error rate as 5XX / requests × 100 per minute, 5 of 5 minutes above 1 %', () => {
+    // Assess
+    const alb = (metricName: string) => ({
+      MetricStat: {
+        Metric: {
+          Namespace: 'AWS/ApplicationELB',
+          MetricName: metricName,
+          Dimensions: [{ Name: 'LoadBalancer', Value: 'app/api/50dc6c495c0c9188' }],
+        },
+        Period: 60,
+        Stat: 'Sum',
+      },
+      ReturnData: false,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'devops-agent-api-production-error-rate',
+      Metrics: Match.arrayEquals([
+        Match.objectLike({ Expression: '100 * errors / requests', ReturnData: true }),
+        { Id: 'errors', ...alb('HTTPCode_Target_5XX_Count') },
+        { Id: 'requests', ...alb('RequestCount') },
+      ]),
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 5,
+      DatapointsToAlarm: 5,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('reads the ALB p99 in seconds as milliseconds against the 1000 ms threshold', () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'devops-agent-api-production-p99',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'latency * 1000', ReturnData: true }),
+        Match.objectLike({
+          Id: 'latency',
+          MetricStat: Match.objectLike({
+            Metric: Match.objectLike({ MetricName: 'TargetResponseTime' }),
+            Period: 60,
+            Stat: 'p99',
+          }),
+        }),
+      ]),
+      Threshold: 1000,
+      EvaluationPeriods: 5,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it("takes the service's own triggers and missing-data policy over the agent's", () => {
+    // Assess
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'devops-agent-worker-staging-error-rate',
+      Metrics: Match.arrayWith([
+        Match.objectLike({
+          Id: 'errors',
+          MetricStat: Match.objectLike({
+            Metric: {
+              Namespace: 'Acme/Worker',
+              MetricName: 'JobErrors',
+              Dimensions: [{ Name: 'Service', Value: 'worker' }],
+            },
+          }),
+        }),
+      ]),
+      Threshold: 2.5,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'breaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'devops-agent-worker-staging-p99',
+      Threshold: 400,
+      EvaluationPeriods: 2,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it("combines the trigger alarms and the service's own alarms in one composite per service", () => {
+    // Act
+    const composites = Object.values(template.findResources('AWS::CloudWatch::CompositeAlarm'));
+    const rule = (name: string) =>
+      JSON.stringify(composites.find((c) => c.Properties.AlarmName === name)?.Properties.AlarmRule);
+
+    // Assess
+    expect(composites.map((c) => c.Properties.AlarmName).sort()).toEqual([
+      'devops-agent-api-production',
+      'devops-agent-worker-staging',
+    ]);
+    const api = rule('devops-agent-api-production');
+    expect(api).toMatch(/AlarmsapiproductionErrorRate\w+","Arn"/);
+    expect(api).toMatch(/AlarmsapiproductionP99\w+","Arn"/);
+    expect(alarmNames(api)).toEqual(['api-queue-depth']);
+    expect(api.match(/ALARM\(/g)).toHaveLength(3);
+    expect(api.match(/ OR /g)).toHaveLength(2);
+  });
+
+  it('sends the generated alarms and the configured ones, not the composites, to alarm-event', () => {
+    // Prepare
+    const expected = stack.config.services.flatMap(watchedAlarms);
+
+    // Act
+    const rule = Object.values(template.findResources('AWS::Events::Rule')).find(
+      (r) => r.Properties.EventPattern?.source?.[0] === 'aws.cloudwatch',
+    );
+
+    // Assess
+    expect([...(rule?.Properties.EventPattern.detail.alarmName ?? [])].sort()).toEqual([...expected].sort());
+    expect(expected).toEqual(
+      expect.arrayContaining(['devops-agent-worker-staging-p99', 'api-queue-depth', 'cron-failures']),
+    );
+    expect(expected).not.toContain('devops-agent-api-production');
+  });
+
+  it('lets the functions describe exactly the watched alarms', () => {
+    // Prepare
+    const watched = [...new Set(stack.config.services.flatMap(watchedAlarms))].sort();
+
+    // Act
+    const described = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudwatch:')));
+
+    // Assess
+    expect(described.length).toBeGreaterThan(0);
+    for (const statement of described) {
+      expect([statement.Action].flat()).toEqual(expect.arrayContaining(['cloudwatch:DescribeAlarms']));
+      expect(alarmNames(statement.Resource).sort()).toEqual(watched);
+    }
+  });
+
+  it('shows each service on one dashboard: both graphs with their thresholds and the alarm states', () => {
+    // Act
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+
+    // Assess
+    expect(dashboards).toHaveLength(1);
+    expect(dashboards[0]?.Properties.DashboardName).toBe('DevopsAgent-deployments');
+    expect(body).toContain('### devops-agent-api-production');
+    expect(body).toContain('### devops-agent-worker-staging');
+    expect(body).not.toContain('cron');
+    expect(body).toContain('rollback above 2.5%');
+    expect(body).toContain('rollback above 400 ms');
+    expect(body.match(/\\"type\\":\\"alarm\\"/g)).toHaveLength(2);
+  });
+
+  it('has no AwsSolutions findings', () => {
+    // Act
+    const report = new AwsSolutionsChecks().validateScope(stack);
+
+    // Assess
+    expect(report.violations.map((v) => v.ruleName)).toEqual([]);
+  });
+});
