@@ -63,6 +63,7 @@ export const sweepMonitors = async (
     if (!token) continue;
     result.checked++;
     let reason: string | undefined;
+    let firstBreachAt: string | undefined;
     try {
       const check = await readTriggers(
         service,
@@ -70,13 +71,16 @@ export const sweepMonitors = async (
         monitoring.startedAt,
         ports,
       );
-      if (check.breached) reason = check.reasons.join('; ');
+      if (check.breached) {
+        reason = check.reasons.join('; ');
+        firstBreachAt = check.firstBreachAt;
+      }
     } catch (error) {
       reason = `cannot read the rollback triggers (${errorMessage(error)}); failing safe`;
     }
     if (reason) {
       await ports.store.updateDeployment(deployment.deploymentId, {
-        monitoring: { ...monitoring, breach: reason },
+        monitoring: { ...monitoring, breach: reason, ...(firstBreachAt ? { firstBreachAt } : {}) },
       });
       if (await failMonitor(deployment.deploymentId, reason, ports))
         result.failed.push(deployment.deploymentId);

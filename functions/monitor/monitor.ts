@@ -21,14 +21,22 @@ export const monitor = async (
     reports: [],
   };
   const waitSeconds = state.monitor?.waitSeconds ?? settings.reportIntervalSeconds;
-  await ports.store.updateDeployment(state.deploymentId, {
-    stage: 'Monitor',
-    monitoring: { ...monitoring, intervalEndsAt: new Date(now.getTime() + waitSeconds * 1000).toISOString() },
-  });
+  const current = {
+    ...monitoring,
+    intervalEndsAt: new Date(now.getTime() + waitSeconds * 1000).toISOString(),
+  };
+  await ports.store.updateDeployment(state.deploymentId, { stage: 'Monitor', monitoring: current });
   await ports.store.setMonitorToken(state.deploymentId, token);
   const check = await readTriggers(service, settings, monitoring.startedAt, ports);
   if (check.breached) {
     await ports.store.setMonitorToken(state.deploymentId, undefined);
+    await ports.store.updateDeployment(state.deploymentId, {
+      monitoring: {
+        ...current,
+        breach: check.reasons.join('; '),
+        ...(check.firstBreachAt ? { firstBreachAt: check.firstBreachAt } : {}),
+      },
+    });
     throw new AlarmBreachedError(check.reasons.join('; '));
   }
 };

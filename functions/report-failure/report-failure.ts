@@ -1,15 +1,18 @@
-import { contextFor, requireRecord } from '../shared/deployment.js';
+import { contextFor, formatDuration, requireRecord } from '../shared/deployment.js';
 import { describeFailure } from '../shared/failure.js';
 import type { Ports } from '../shared/ports/index.js';
 import { writeRecord } from '../shared/record.js';
 import type { Outcome } from '../shared/workflow.js';
 
+/** "42s", "3 min": how long the bake took to react to a breach. */
+const reaction = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000)));
+
 /** Reports the failure with its root cause after a verified rollback (or when rollback is disabled). */
 export const reportFailure = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'notifier' | 'clock'>,
 ): Promise<Outcome> => {
-  const { state, settings } = contextFor(input, ports);
+  const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   const failure = describeFailure(record, state.error);
   const rolledBack = record.rollback !== undefined;
@@ -23,25 +26,41 @@ export const reportFailure = async (
   });
   if (settings.failureStatus) await ports.tracker.setStatus(state.taskId, settings.failureStatus);
   const key = await writeRecord(state.deploymentId, ports);
-  await ports.tracker.comment(
-    state.taskId,
-    [
-      '❌ DEPLOYMENT FAILED',
-      '',
-      `Failed at: ${failure.failedAt}`,
-      `Error: ${failure.error}`,
-      '',
-      ...(rolledBack
-        ? ['Automatic rollback completed successfully.', 'Application restored to previous state.']
-        : [
-            'Automatic rollback is disabled: the release is still live. A human must decide now (`/deploy rollback` to undo).',
-          ]),
-      '',
-      `Root cause: ${failure.rootCause}`,
-      `Action: ${failure.action}`,
-      '',
-      `Deployment record: ${ports.artifacts.link(key)}`,
-    ].join('\n'),
-  );
+  const text = [
+    '❌ DEPLOYMENT FAILED',
+    '',
+    `Failed at: ${failure.failedAt}`,
+    `Error: ${failure.error}`,
+    '',
+    ...(rolledBack
+      ? [
+          'Automatic rollback completed successfully.',
+          'Application restored to previous state.',
+          ...(record.rollback?.reactionMs !== undefined
+            ? [
+                `Rollback started ${reaction(record.rollback.reactionMs)} after the first breaching datapoint.`,
+              ]
+            : []),
+        ]
+      : [
+          'Automatic rollback is disabled: the release is still live. A human must decide now (`/deploy rollback` to undo).',
+        ]),
+    '',
+    `Root cause: ${failure.rootCause}`,
+    `Action: ${failure.action}`,
+    '',
+    `Deployment record: ${ports.artifacts.link(key)}`,
+  ].join('\n');
+  await ports.tracker.comment(state.taskId, text);
+  // with automatic rollback disabled the failed release is still serving: a task comment alone may go
+  // unread, so the approvers get an urgent mail too
+  const emails = service.approvers.map((a) => a.email).filter((e): e is string => e !== undefined);
+  if (!rolledBack && emails.length) {
+    await ports.notifier.send({
+      to: emails,
+      subject: `URGENT: ${record.taskName} failed in ${service.environment}; automatic rollback is disabled`,
+      text,
+    });
+  }
   return outcome;
 };

@@ -31,6 +31,7 @@ export const reportStatus = async (
       ...monitoring,
       reports: [...monitoring.reports, report],
       ...(check.breached ? { breach: check.reasons.join('; ') } : {}),
+      ...(check.breached && check.firstBreachAt ? { firstBreachAt: check.firstBreachAt } : {}),
     },
   });
   if (check.breached) throw new AlarmBreachedError(check.reasons.join('; '));

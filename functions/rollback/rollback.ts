@@ -18,11 +18,18 @@ export const rollback = async (
   const { state, service } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   const reason = failureReason(state.error);
+  const startedAt = ports.clock.now();
+  // a bake that breached on a trigger says when its first breaching datapoint was: the reaction time
+  const firstBreachAt = record.monitoring?.breach ? record.monitoring.firstBreachAt : undefined;
+  const started = {
+    startedAt: startedAt.toISOString(),
+    ...(firstBreachAt ? { reactionMs: startedAt.getTime() - new Date(firstBreachAt).getTime() } : {}),
+  };
   await ports.store.setMonitorToken(state.deploymentId, undefined);
   await ports.store.updateDeployment(state.deploymentId, {
     stage: 'Rollback',
     status: 'rolling-back',
-    rollback: { reason, steps: [] },
+    rollback: { reason, steps: [], ...started },
     ...(record.error ? {} : { error: { name: state.error?.Error ?? 'Error', message: reason } }),
   });
   await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
@@ -94,6 +101,7 @@ export const rollback = async (
   await ports.store.updateDeployment(state.deploymentId, {
     rollback: {
       reason,
+      ...started,
       steps: results,
       ...(failed.length ? { error: failed.map((f) => `${f.name}: ${f.error}`).join('; ') } : {}),
     },

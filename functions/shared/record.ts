@@ -43,7 +43,11 @@ export const renderRecord = (r: DeploymentRecord): string =>
             (m) =>
               `- +${formatDuration(m.elapsedSeconds)}: error rate ${m.metrics.errorRate?.toFixed(2) ?? 'n/a'}%, p99 ${m.metrics.p99Ms?.toFixed(0) ?? 'n/a'} ms, health failures ${m.metrics.healthFailures ?? 0}${m.withinTargets ? '' : ' ✗'}`,
           ),
-          ...(r.monitoring.breach ? [`- Breach: ${r.monitoring.breach}`] : []),
+          ...(r.monitoring.breach
+            ? [
+                `- Breach: ${r.monitoring.breach}${r.monitoring.firstBreachAt ? ` (first breaching datapoint ${r.monitoring.firstBreachAt})` : ''}`,
+              ]
+            : []),
         ]
       : ['Not reached.']),
     ...(r.rollback
@@ -51,6 +55,11 @@ export const renderRecord = (r: DeploymentRecord): string =>
           '',
           '## Rollback',
           `Reason: ${r.rollback.reason}`,
+          ...(r.rollback.startedAt
+            ? [
+                `Started ${r.rollback.startedAt}${r.rollback.reactionMs !== undefined ? `, ${formatDuration(Math.max(0, Math.round(r.rollback.reactionMs / 1000)))} after the first breaching datapoint (${r.monitoring?.firstBreachAt})` : ''}.`,
+              ]
+            : []),
           ...r.rollback.steps.map(
             (s) =>
               `- ${s.name}: ${s.status}${s.summary ? ` (${s.summary})` : ''}${s.error ? `: ${s.error}` : ''}`,

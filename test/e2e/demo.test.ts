@@ -134,6 +134,11 @@ describe('npm start (the demo)', () => {
       expect(report).toContain('Failed at: post-deploy monitoring');
       expect(report).toContain('Automatic rollback completed successfully.');
       expect(report).toMatch(/Root cause: .*(error rate|health)/);
+      expect(report).toMatch(/Rollback started \d+s after the first breaching datapoint\./);
+      const firstBreachAt = Date.parse(state.record?.monitoring?.firstBreachAt ?? '');
+      const rollbackStartedAt = Date.parse(state.record?.rollback?.startedAt ?? '');
+      expect(state.record?.rollback?.reactionMs).toBe(rollbackStartedAt - firstBreachAt);
+      expect(state.record?.rollback?.reactionMs).toBeGreaterThan(0);
     },
     DEMO_TIMEOUT_MS,
   );

@@ -262,6 +262,7 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     expect(execution).toMatchObject({ status: 'FAILED', error: 'DeploymentFailed' });
     expect(h.steps.undone).toEqual([]);
     expect(comments.at(-1)).toContain('Automatic rollback is disabled');
+    expect(h.notifier.sent.at(-1)?.subject).toMatch(/^URGENT: .* automatic rollback is disabled$/);
   });
 });
 

@@ -139,8 +139,18 @@ export interface DeploymentRecord {
     intervalEndsAt?: string;
     reports: MonitorReport[];
     breach?: string;
+    /** the start of the oldest breaching datapoint of the window that breached, when the source knows it */
+    firstBreachAt?: string;
   };
-  rollback?: { reason: string; steps: StepRecord[]; verification?: CheckResult[]; error?: string };
+  rollback?: {
+    reason: string;
+    steps: StepRecord[];
+    verification?: CheckResult[];
+    error?: string;
+    startedAt?: string;
+    /** how long after the first breaching datapoint the rollback started (ms), after a trigger breach */
+    reactionMs?: number;
+  };
   error?: { name: string; message: string };
   outcome?: Outcome;
   recordKey?: string;
