@@ -94,7 +94,7 @@ export class ServiceAlarms extends Construct {
       threshold: triggers.error_rate,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: errorPeriods,
-      datapointsToAlarm: errorPeriods,
+      datapointsToAlarm: Math.min(triggers.error_rate_datapoints ?? errorPeriods, errorPeriods),
       treatMissingData: TREAT_MISSING[missingDataFor(triggers, 'error_rate')],
     });
 
@@ -116,7 +116,7 @@ export class ServiceAlarms extends Construct {
       threshold: triggers.response_time_p99,
       comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: p99Periods,
-      datapointsToAlarm: p99Periods,
+      datapointsToAlarm: Math.min(triggers.response_time_p99_datapoints ?? p99Periods, p99Periods),
       treatMissingData: TREAT_MISSING[missingDataFor(triggers, 'response_time_p99')],
     });
 

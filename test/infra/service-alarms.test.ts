@@ -88,7 +88,7 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     });
   });
 
-  it("takes the service's own triggers and missing-data policy over the agent's", () => {
+  it("takes the service's own triggers, M of N and missing-data policy over the agent's", () => {
     // Assess
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       AlarmName: 'devops-agent-worker-staging-error-rate',
@@ -106,7 +106,7 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
       ]),
       Threshold: 2.5,
       EvaluationPeriods: 3,
-      DatapointsToAlarm: 3,
+      DatapointsToAlarm: 2,
       TreatMissingData: 'breaching',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
