@@ -102,24 +102,27 @@ export const evaluateTrigger = (series: readonly Datapoint[], rule: TriggerRule)
 /**
  * Groups readings into periods of `periodSeconds` from `from`: a reading at time t belongs to the period
  * that ends at or after it, (start, start + period], so a reading taken at a period's end closes it. Returns
- * one entry per period from the first up to the one holding `until`, empty periods included.
+ * one entry per period up to the one holding `until`, empty periods included, but at most the newest
+ * `maxPeriods` (an evaluation needs only its range; a `from` far back must not build millions of periods).
  */
 export const bucketize = <T extends { at: number }>(
   readings: readonly T[],
   from: number,
   until: number,
   periodSeconds: number,
+  maxPeriods = 10_000,
 ): { at: number; readings: T[] }[] => {
   const periodMs = periodSeconds * 1000;
   const index = (t: number) => Math.max(0, Math.ceil((t - from) / periodMs) - 1);
   if (until < from) return [];
-  const buckets = Array.from({ length: index(until) + 1 }, (_, i) => ({
-    at: from + i * periodMs,
+  const first = Math.max(0, index(until) + 1 - maxPeriods);
+  const buckets = Array.from({ length: index(until) + 1 - first }, (_, i) => ({
+    at: from + (first + i) * periodMs,
     readings: [] as T[],
   }));
   for (const reading of readings) {
     if (reading.at < from || reading.at > until) continue;
-    buckets[index(reading.at)]?.readings.push(reading);
+    buckets[index(reading.at) - first]?.readings.push(reading);
   }
   return buckets;
 };

@@ -193,11 +193,13 @@ export class LocalMonitor implements AlarmSource {
     }
     // One datapoint per check interval, like CloudWatch's metric math over Sums: a period without
     // requests has no rate (division by zero), so it is missing data.
-    const rateBuckets = bucketize(intervals, from, now, periodSeconds).map((b) => {
-      const requests = b.readings.reduce((sum, i) => sum + i.requests, 0);
-      const errors = b.readings.reduce((sum, i) => sum + i.errors, 0);
-      return { at: b.at, value: requests > 0 ? (errors / requests) * 100 : undefined, requests, errors };
-    });
+    const rateBuckets = bucketize(intervals, from, now, periodSeconds, 2 * windowOf(t.error_rate_for)).map(
+      (b) => {
+        const requests = b.readings.reduce((sum, i) => sum + i.requests, 0);
+        const errors = b.readings.reduce((sum, i) => sum + i.errors, 0);
+        return { at: b.at, value: requests > 0 ? (errors / requests) * 100 : undefined, requests, errors };
+      },
+    );
     const errorRate = evaluateTrigger(rateBuckets, {
       threshold: t.error_rate,
       comparison: '>',
@@ -223,7 +225,13 @@ export class LocalMonitor implements AlarmSource {
     const latencies = samples.filter((s) => s.p99 !== undefined);
     const latest = latencies.at(-1);
     if (latest?.p99 !== undefined) metrics.p99Ms = round(latest.p99, 0);
-    const p99Buckets = bucketize(latencies, from, now, periodSeconds).map((b) => ({
+    const p99Buckets = bucketize(
+      latencies,
+      from,
+      now,
+      periodSeconds,
+      2 * windowOf(t.response_time_p99_for),
+    ).map((b) => ({
       at: b.at,
       value: b.readings.length ? Math.max(...b.readings.map((s) => s.p99 ?? 0)) : undefined,
     }));

@@ -173,4 +173,12 @@ describe('bucketize', () => {
       [3 * MINUTE, 0],
     ]);
   });
+
+  it('keeps only the newest periods when `from` lies far back', () => {
+    // Act
+    const buckets = bucketize([{ at: T0 }], 0, T0, 2, 3);
+
+    // Assess
+    expect(buckets.map((b) => T0 - b.at)).toEqual([6000, 4000, 2000]);
+  });
 });
