@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { z } from 'zod';
 
@@ -97,3 +98,17 @@ export const parseOptions = <S extends z.ZodType>(
   extra?: (values: Record<string, unknown>) => Record<string, unknown>,
 ): z.infer<S> | undefined =>
   parseCommandLine(command, argv, options, schema, extra ? { extra } : {})?.options;
+
+/**
+ * The options of the commands that use the local runtime's parts (`local`, `plan`): the configuration,
+ * the data folder, the source-control fixture and a kubeconfig.
+ */
+export const RUNTIME_OPTIONS = {
+  config: { type: 'string', default: 'devops-agent.yaml' },
+  'data-dir': { type: 'string', default: '.devops-agent/local' },
+  'source-control-fixture': {
+    type: 'string',
+    default: resolve(import.meta.dirname, '..', 'examples/demo/fixtures/source-control.json'),
+  },
+  kubeconfig: { type: 'string' },
+} as const satisfies Options;

@@ -4,9 +4,8 @@ import { z } from 'zod';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { readLocalEnv } from '../local/env.js';
-import { CliError, type CliIo, parseOptions } from './io.js';
+import { CliError, type CliIo, parseOptions, RUNTIME_OPTIONS } from './io.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const COMMAND = 'devops-agent local';
 const WEBHOOK_PATH = '/webhooks/clickup';
 
@@ -65,14 +64,8 @@ export const localCommand = async (argv: string[], io: CliIo): Promise<number> =
     COMMAND,
     argv,
     {
-      config: { type: 'string', default: 'devops-agent.yaml' },
+      ...RUNTIME_OPTIONS,
       port: { type: 'string', default: '4000' },
-      'data-dir': { type: 'string', default: '.devops-agent/local' },
-      'source-control-fixture': {
-        type: 'string',
-        default: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),
-      },
-      kubeconfig: { type: 'string' },
     },
     ArgsSchema,
   );

@@ -13,9 +13,8 @@ import { type PlanPreview, previewPlan } from '../functions/shared/plan-preview.
 import type { GateResult } from '../functions/shared/ports/deployment-store.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { readLocalEnv } from '../local/env.js';
-import { CliError, type CliIo, parseCommandLine, UsageError } from './io.js';
+import { CliError, type CliIo, parseCommandLine, RUNTIME_OPTIONS, UsageError } from './io.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const COMMAND = 'devops-agent plan';
 /** the file `devops-agent local` keeps its tasks and deployments in, inside its --data-dir */
 const DATABASE_FILE = 'devops-agent.db';
@@ -102,14 +101,8 @@ export const planCommand = async (argv: string[], io: CliIo): Promise<number> =>
     COMMAND,
     argv,
     {
-      config: { type: 'string', default: 'devops-agent.yaml' },
+      ...RUNTIME_OPTIONS,
       json: { type: 'boolean', default: false },
-      'data-dir': { type: 'string', default: '.devops-agent/local' },
-      'source-control-fixture': {
-        type: 'string',
-        default: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),
-      },
-      kubeconfig: { type: 'string' },
     },
     ArgsSchema,
     { positionals: ['task-id'] },

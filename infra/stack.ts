@@ -91,7 +91,7 @@ const TASK_NEEDS: Record<
   Finalize: { tracker: true, artifacts: 'records' },
   Rollback: { tracker: true },
   VerifyRollback: { tracker: true },
-  ReportFailure: { tracker: true, artifacts: 'records' },
+  ReportFailure: { tracker: true, mail: true, artifacts: 'records' },
   EscalateRollbackFailure: { tracker: true, mail: true, artifacts: 'records' },
   ReleaseLock: {},
 };

@@ -216,7 +216,11 @@ describe('DevopsAgentStack', () => {
       'MonitorSweepFunction',
     ]);
     expect(holders('states:StartExecution')).toEqual(['ClickUpWebhookFunction', 'PollTasksFunction']);
-    expect(holders('ses:SendEmail')).toEqual(['EscalateRollbackFailureFunction', 'RequestApprovalFunction']);
+    expect(holders('ses:SendEmail')).toEqual([
+      'EscalateRollbackFailureFunction',
+      'ReportFailureFunction',
+      'RequestApprovalFunction',
+    ]);
     expect(holders('cloudwatch:DescribeAlarmHistory')).toEqual(['CreatePlanFunction']);
     expect(holders('s3:PutObject')).toEqual([
       'CreatePlanFunction',

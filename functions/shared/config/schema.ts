@@ -40,6 +40,16 @@ const checkRetries = (retries: number, intervalSeconds: number) => ({
   retry_interval: duration('s').default(intervalSeconds),
 });
 
+/** Environment variables of a step (name → value; values may use `{{vars}}`). */
+const envVars = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      error: 'an environment variable name is letters, digits and _',
+    }),
+    z.string(),
+  )
+  .default({});
+
 /** `command`: runs a program without a shell; `{{previous}}` in `undo` is replaced by what `record` printed. */
 export const CommandStepSchema = z.strictObject({
   name,
@@ -49,14 +59,7 @@ export const CommandStepSchema = z.strictObject({
   undo: argv.optional(),
   cwd: z.string().optional(),
   /** environment variables for the command (over the agent's own); values may use `{{vars}}` */
-  env: z
-    .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-        error: 'an environment variable name is letters, digits and _',
-      }),
-      z.string(),
-    )
-    .default({}),
+  env: envVars,
   timeout: duration('s').default(300),
 });
 
@@ -84,14 +87,7 @@ export const MigrationStepSchema = z.strictObject({
   cluster: z.string().optional(),
   namespace: z.string().default('default'),
   /** environment variables of the migration (Job container or command); values may use `{{vars}}` */
-  env: z
-    .record(
-      z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
-        error: 'an environment variable name is letters, digits and _',
-      }),
-      z.string(),
-    )
-    .default({}),
+  env: envVars,
   /** Kubernetes Secrets whose keys become the Job's environment (the database URL stays out of the YAML) */
   env_from_secrets: z.array(z.string().min(1)).default([]),
   timeout: duration('s').default(600),
