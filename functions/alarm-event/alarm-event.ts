@@ -44,6 +44,12 @@ export const handleAlarmEvent = async (
     if (deployment.monitoring && new Date(state.timestamp) < new Date(deployment.monitoring.startedAt))
       continue;
     const reason = `CloudWatch alarm ${alarmName} is in ALARM: ${state.reason ?? 'no reason given'}`;
+    // recorded before the token fails, so the rollback reads it: the alarm's change to ALARM is the first
+    // breach the agent can know of, and the reaction time runs from it
+    if (deployment.monitoring && (await ports.store.getMonitorToken(deployment.deploymentId)))
+      await ports.store.updateDeployment(deployment.deploymentId, {
+        monitoring: { ...deployment.monitoring, breach: reason, firstBreachAt: state.timestamp },
+      });
     if (await failMonitor(deployment.deploymentId, reason, ports)) failed.push(deployment.deploymentId);
   }
   return { failed };

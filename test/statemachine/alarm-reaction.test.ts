@@ -43,6 +43,8 @@ describe('reaction to an alarm during the bake', () => {
     expect(record.rollback?.reason).toContain('CloudWatch alarm notifications-api-5xx is in ALARM');
     expect(h.alarms.calls).toHaveLength(readingsAtBake);
     expect(record.rollback?.steps[0]?.startedAt).toBe(bakeAt);
+    expect(record.monitoring?.firstBreachAt).toBe(bakeAt);
+    expect(record.rollback?.reactionMs).toBe(0);
     expect(h.steps.undone).toEqual(['Deploy frontend', 'Deploy backend']);
     expect(comments.at(-1)).toContain('Failed at: post-deploy monitoring');
   });
