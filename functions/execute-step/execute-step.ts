@@ -1,3 +1,4 @@
+import { takeBaselines } from '../shared/checks.js';
 import { contextFor, requireRecord, stepContextFor } from '../shared/deployment.js';
 import { errorMessage, StepFailedError, StepKindUnsupportedError } from '../shared/errors.js';
 import type { StepRecord } from '../shared/ports/deployment-store.js';
@@ -9,7 +10,7 @@ import type { Ports } from '../shared/ports/index.js';
  */
 export const executeStep = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'steps' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'steps' | 'checks' | 'clock'>,
 ): Promise<{ next: number; done: boolean }> => {
   const { state, service, settings } = contextFor(input, ports);
   const index = state.progress?.next ?? 0;
@@ -20,6 +21,20 @@ export const executeStep = async (
   if (record.steps.find((s) => s.index === index)?.status === 'succeeded') return advance;
 
   if (index === 0) {
+    // what "not less than before" checks compare with, read before anything changes (once: a retry keeps it)
+    if (!record.baselines) {
+      const { baselines, problems } = await takeBaselines(
+        service.verification,
+        settings.verificationTimeoutSeconds,
+        ports,
+      );
+      await ports.store.updateDeployment(state.deploymentId, { baselines });
+      if (problems.length > 0)
+        await ports.tracker.comment(
+          state.taskId,
+          `⚠️ Could not read before the deploy: ${problems.join('; ')}. Those checks will fail after it.`,
+        );
+    }
     if (settings.deployingStatus) await ports.tracker.setStatus(state.taskId, settings.deployingStatus);
     await ports.tracker.comment(state.taskId, `🚀 Deployment started... (${service.steps.length} steps)`);
   }

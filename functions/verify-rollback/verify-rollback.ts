@@ -11,7 +11,12 @@ export const verifyRollback = async (
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   await ports.store.updateDeployment(state.deploymentId, { stage: 'VerifyRollback' });
-  const results = await runChecks(service.verification, settings.verificationTimeoutSeconds, ports);
+  const results = await runChecks(
+    service.verification,
+    settings.verificationTimeoutSeconds,
+    ports,
+    record.baselines,
+  );
   const rollback = record.rollback ?? { reason: 'unknown', steps: [] };
   await ports.store.updateDeployment(state.deploymentId, {
     rollback: { ...rollback, verification: results },

@@ -10,7 +10,13 @@ export const verify = async (
 ): Promise<void> => {
   const { state, service, settings } = contextFor(input, ports);
   await ports.store.updateDeployment(state.deploymentId, { stage: 'Verify', status: 'verifying' });
-  const results = await runChecks(service.verification, settings.verificationTimeoutSeconds, ports);
+  const record = await ports.store.getDeployment(state.deploymentId);
+  const results = await runChecks(
+    service.verification,
+    settings.verificationTimeoutSeconds,
+    ports,
+    record?.baselines,
+  );
   await ports.store.updateDeployment(state.deploymentId, { verification: results });
   const failed = results.filter((r) => !r.passed);
   if (results.length > 0) {

@@ -66,3 +66,22 @@ describe('compensation of a five-step plan', () => {
     },
   );
 });
+
+describe('baselines for checks that compare with before the deploy', () => {
+  it('reads them once before the first step and hands them to verification and to the rollback check', async () => {
+    // Prepare
+    const h = createHarness({
+      config: CONFIG.replace('monitoring_period: 30m', 'monitoring_period: 30m\n  verification_timeout: 3s'),
+    });
+    h.checks.before = '1200';
+    h.checks.results = [false, false, false, false, false, false, false, false, false, true];
+
+    // Act
+    const { record } = await h.run();
+
+    // Assess
+    expect(record.baselines).toEqual({ 'API health': '1200' });
+    expect(h.checks.handed.length).toBeGreaterThan(1);
+    expect(new Set(h.checks.handed)).toEqual(new Set(['1200']));
+  });
+});

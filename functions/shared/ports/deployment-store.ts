@@ -132,6 +132,8 @@ export interface DeploymentRecord {
   approval?: ApprovalDecision;
   steps: StepRecord[];
   verification?: CheckResult[];
+  /** what the checks that compare with "before" read just before the first step (check name → value) */
+  baselines?: Record<string, string>;
   monitoring?: {
     startedAt: string;
     endsAt: string;
