@@ -2,9 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sweepMonitors } from '../functions/monitor-sweep/monitor-sweep.js';
 import { pollTasks } from '../functions/poll-tasks/poll-tasks.js';
+import { settingsFor } from '../functions/shared/config/resolve.js';
 import type { Config } from '../functions/shared/config/schema.js';
 import { errorMessage } from '../functions/shared/errors.js';
 import { type Clock, systemClock } from '../functions/shared/ports/clock.js';
+import type { DeploymentRecord } from '../functions/shared/ports/deployment-store.js';
 import type { Logger, Ports } from '../functions/shared/ports/index.js';
 import type { SourceControl } from '../functions/shared/ports/source-control.js';
 import type { Tracker, TrackerTask } from '../functions/shared/ports/tracker.js';
@@ -16,6 +18,7 @@ import { LocalTracker } from './adapters/local-tracker.js';
 import { OutboxNotifier } from './adapters/outbox-notifier.js';
 import { openDatabase } from './adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from './adapters/sqlite-deployment-store.js';
+import { bakeChart } from './bake-chart.js';
 import { localAlarms, localRunners } from './local-ports.js';
 import { type EventLog, type LocalExecution, LocalWorkflow } from './runner.js';
 import { type ConsoleSources, startLocalServer } from './server.js';
@@ -104,6 +107,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     onEvent: options.onEvent,
   });
   let baseUrl = 'http://127.0.0.1';
+  const monitor = localAlarms(options.config, clock);
   const ports: Ports = {
     config: options.config,
     tracker,
@@ -111,7 +115,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     notifier: outbox,
     artifacts: new LocalArtifactStore(join(dataDir, 'artifacts'), () => baseUrl),
     sourceControl: options.sourceControl ?? new FixtureSourceControl(options.sourceControlFixture),
-    alarms: localAlarms(options.config, clock),
+    alarms: monitor,
     ...localRunners(options.baseDir ?? process.cwd(), options.variables ?? {}),
     workflow,
     approvalKeys: fileApprovalKeys(join(dataDir, 'approval-keys.json'), options.approvalKeys),
@@ -129,6 +133,21 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     comments: (taskId) => tracker.getComments(taskId),
     outbox: () => outbox.list(),
     executions: () => workflow.list(),
+    bake: (d: DeploymentRecord) => {
+      const monitoring = d.monitoring;
+      if (!monitoring) return undefined;
+      const service = options.config.services.find(
+        (s) => s.name === d.service && s.environment === d.environment,
+      );
+      if (!service) return undefined;
+      const { triggers } = settingsFor(options.config, service);
+      return bakeChart(
+        d,
+        monitor.series(d.service, d.environment, monitoring.startedAt),
+        triggers,
+        clock.now(),
+      );
+    },
   };
   const server = await startLocalServer({
     ports,

@@ -4,9 +4,11 @@ import { cookiesFrom, handleApprovalRequest } from '../functions/approval-page/a
 import { handleClickUpWebhook } from '../functions/clickup-webhook/clickup-webhook.js';
 import { BadRequestError, NotFoundError } from '../functions/shared/errors.js';
 import { toHttpError } from '../functions/shared/http-errors.js';
+import type { DeploymentRecord } from '../functions/shared/ports/deployment-store.js';
 import type { Ports } from '../functions/shared/ports/index.js';
 import type { Notification } from '../functions/shared/ports/notifier.js';
 import type { TrackerComment, TrackerTask } from '../functions/shared/ports/tracker.js';
+import type { BakeChart } from './bake-chart.js';
 import { renderConsole } from './console-page.js';
 import type { LocalExecution } from './runner.js';
 
@@ -18,6 +20,8 @@ export interface ConsoleSources {
   comments(taskId: string): Promise<TrackerComment[]>;
   outbox(): Promise<(Notification & { id?: string; sentAt?: string })[]>;
   executions(): LocalExecution[];
+  /** a deployment's bake as the console charts it (none: it never baked, or nothing is kept) */
+  bake?(deployment: DeploymentRecord): BakeChart | undefined;
 }
 
 export interface LocalServerOptions {
@@ -130,6 +134,7 @@ export const startLocalServer = async (
           ...d,
           planKey: plan?.key,
           risk: plan?.risk,
+          bake: sources.bake?.({ plan, ...d }),
         })),
         executions: sources.executions().map(({ done: _done, ...e }) => e),
         outbox: await sources.outbox(),

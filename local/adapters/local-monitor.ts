@@ -38,6 +38,17 @@ interface MetricsSample {
   p99?: number;
 }
 
+/** One reading of the local monitor, as the console charts it. */
+export interface MonitorReading {
+  at: string;
+  /** percent of the requests since the previous scrape that failed (none: first reading, or no requests) */
+  errorRate?: number;
+  /** the p99 the service reported (ms) */
+  p99Ms?: number;
+  /** the health probe taken at the same time */
+  healthy?: boolean;
+}
+
 interface History {
   health: HealthSample[];
   metrics: MetricsSample[];
@@ -104,6 +115,35 @@ export class LocalMonitor implements AlarmSource {
     }
     await this.probe(history, settings);
     return this.evaluate(history, query, settings.check_interval);
+  }
+
+  /**
+   * The readings kept for a service since `since` (ISO), oldest first, read-only: what the console draws.
+   * The error rate is per interval between two scrapes, as `check()` computes it.
+   */
+  series(service: string, environment: string, since: string): MonitorReading[] {
+    const history = this.history.get(`${service}/${environment}`);
+    if (!history) return [];
+    const from = Date.parse(since) || 0;
+    const readings = new Map<number, MonitorReading>();
+    const at = (t: number): MonitorReading => {
+      const reading = readings.get(t) ?? { at: new Date(t).toISOString() };
+      readings.set(t, reading);
+      return reading;
+    };
+    const samples = history.metrics.filter((s) => s.at >= from);
+    samples.forEach((end, i) => {
+      const reading = at(end.at);
+      if (end.p99 !== undefined) reading.p99Ms = round(end.p99, 0);
+      const start = samples[i - 1];
+      if (!start) return;
+      const reset = end.requests < start.requests || end.errors < start.errors;
+      const requests = reset ? end.requests : end.requests - start.requests;
+      const errors = reset ? end.errors : end.errors - start.errors;
+      if (requests > 0) reading.errorRate = round((errors / requests) * 100, 2);
+    });
+    for (const probe of history.health) if (probe.at >= from) at(probe.at).healthy = probe.ok;
+    return [...readings.entries()].sort(([a], [b]) => a - b).map(([, reading]) => reading);
   }
 
   private async probe(history: History, settings: MonitoringSettings): Promise<void> {

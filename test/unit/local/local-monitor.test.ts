@@ -319,6 +319,27 @@ describe('LocalMonitor', () => {
     // Assess
     expect(result).toEqual({ breached: false, reasons: [], metrics: { alarms: [] } });
   });
+  it('lists its readings since a time for the console: error rate per interval, p99 and health', async () => {
+    // Prepare
+    await monitor.check(query);
+    const since = new Date(clock.now().getTime() + 1000).toISOString();
+    await tick(100, 0);
+    scripted.health = 503;
+    scripted.p99 = 1500;
+    await tick(200, 50);
+    await tick(0, 0);
+
+    // Act
+    const readings = monitor.series('user-notifications', 'production', since);
+
+    // Assess
+    expect(readings).toEqual([
+      { at: new Date(Date.parse(since) + 1000).toISOString(), p99Ms: 12, healthy: true },
+      { at: new Date(Date.parse(since) + 3000).toISOString(), errorRate: 25, p99Ms: 1500, healthy: false },
+      { at: new Date(Date.parse(since) + 5000).toISOString(), p99Ms: 1500, healthy: false },
+    ]);
+    expect(monitor.series('other', 'production', since)).toEqual([]);
+  });
 });
 
 describe('parsePrometheus', () => {
