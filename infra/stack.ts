@@ -577,27 +577,34 @@ export class DevopsAgentStack extends Stack {
    * `eks:DescribeCluster` (the endpoint and CA) on the EKS clusters the kubernetes and migration steps name,
    * and on no other: ExecuteStep and Rollback change them, CreatePlan reads the running image for the plan's
    * "old → new". What the functions may do inside a cluster is its access entry's business, not IAM's
-   * (docs/configuration.md).
+   * (docs/configuration.md). Verify gets the clusters its rollout checks name.
    */
   private grantClusters(fns: Record<TaskStateName, NodeFunction>) {
-    const names = [
-      ...new Set(
-        this.config.services
-          .flatMap((s) => s.steps)
-          .flatMap((s) =>
-            (s.kind === 'kubernetes' || s.kind === 'migration') && s.cluster ? [s.cluster] : [],
-          ),
-      ),
-    ].sort();
-    if (names.length === 0) return;
-    const clusters = names.map((name) =>
-      this.formatArn({ service: 'eks', resource: 'cluster', resourceName: name }),
+    const arns = (names: string[]) =>
+      [...new Set(names)]
+        .sort()
+        .map((name) => this.formatArn({ service: 'eks', resource: 'cluster', resourceName: name }));
+    const stepClusters = arns(
+      this.config.services
+        .flatMap((s) => s.steps)
+        .flatMap((s) =>
+          (s.kind === 'kubernetes' || s.kind === 'migration') && s.cluster ? [s.cluster] : [],
+        ),
     );
-    for (const fn of [fns.ExecuteStep, fns.Rollback, fns.CreatePlan]) {
-      fn.grantPrincipal.addToPrincipalPolicy(
-        new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: clusters }),
-      );
-    }
+    // the rollout checks read the Deployment after the steps; Verify only (the rollback's check skips them)
+    const checkClusters = arns(
+      this.config.services
+        .flatMap((s) => s.verification)
+        .flatMap((c) => (c.kind === 'rollout' && c.cluster ? [c.cluster] : [])),
+    );
+    const grant = (fn: NodeFunction, clusters: string[]) => {
+      if (clusters.length > 0)
+        fn.grantPrincipal.addToPrincipalPolicy(
+          new PolicyStatement({ actions: ['eks:DescribeCluster'], resources: clusters }),
+        );
+    };
+    for (const fn of [fns.ExecuteStep, fns.Rollback, fns.CreatePlan]) grant(fn, stepClusters);
+    grant(fns.Verify, checkClusters);
   }
 
   private grantPut(fn: NodeFunction, prefix: 'plans' | 'records') {

@@ -4,6 +4,7 @@ import { CloudFrontInvalidationStepRunner } from '../functions/shared/adapters/c
 import { kubeconfigFileAccess } from '../functions/shared/adapters/kubernetes/cluster-access.js';
 import { KubernetesStepRunner } from '../functions/shared/adapters/kubernetes-step-runner.js';
 import { MigrationStepRunner } from '../functions/shared/adapters/migration-step-runner.js';
+import { RolloutCheckRunner } from '../functions/shared/adapters/rollout-check-runner.js';
 import { S3SyncStepRunner } from '../functions/shared/adapters/s3-sync-step-runner.js';
 import { SqlCheckRunner } from '../functions/shared/adapters/sql-check-runner.js';
 import type { Config } from '../functions/shared/config/schema.js';
@@ -106,6 +107,9 @@ export const localRunners = (
       http: new HttpCheckRunner({ secret: async (name) => variable(name) }),
       // no Secrets Manager here: a check with url_secret says to use url_env
       sql: new SqlCheckRunner({ env: variable }),
+      ...(variable('KUBECONFIG')
+        ? { rollout: new RolloutCheckRunner({ access: kubeconfigFileAccess(variable('KUBECONFIG') ?? '') }) }
+        : {}),
     },
   };
 };

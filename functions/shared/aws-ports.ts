@@ -15,7 +15,7 @@ import type { Config } from './config/schema.js';
 import { type Env, parseEnv, readVariable } from './env.js';
 import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
-import type { Logger, Ports, StepRunners } from './ports/index.js';
+import type { CheckRunners, Logger, Ports, StepRunners } from './ports/index.js';
 import { logger } from './powertools.js';
 import { parseWebhookSecrets } from './webhook-secrets.js';
 
@@ -96,6 +96,8 @@ const stepKindsOnly = (): StepRunners => {
 export interface AwsPortsOptions {
   /** the real step runners (`awsStepRunners`), for the functions that run, undo or describe steps */
   steps?: (env: Env) => StepRunners;
+  /** more check runners (`awsRolloutChecks`), for the Verify function */
+  checks?: (env: Env) => CheckRunners;
 }
 
 /** The production ports, from the function's environment. */
@@ -147,6 +149,7 @@ export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports =>
     checks: {
       http: new HttpCheckRunner({ secret: readSecret }),
       sql: new SqlCheckRunner({ env: (name) => readVariable(name), secret: readSecret }),
+      ...options.checks?.(env),
     },
     workflow,
     approvalKeys: lazy(() => {

@@ -3,11 +3,12 @@ import { CloudFrontInvalidationStepRunner } from './adapters/cloudfront-invalida
 import { type ClusterAccess, eksClusterAccess } from './adapters/kubernetes/cluster-access.js';
 import { KubernetesStepRunner } from './adapters/kubernetes-step-runner.js';
 import { MigrationStepRunner } from './adapters/migration-step-runner.js';
+import { RolloutCheckRunner } from './adapters/rollout-check-runner.js';
 import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { lazy } from './aws-ports.js';
 import { clients } from './clients.js';
 import type { Env } from './env.js';
-import type { StepRunners } from './ports/index.js';
+import type { CheckRunners, StepRunners } from './ports/index.js';
 
 /**
  * The step runners on AWS. Only the functions that run, undo or describe steps import this module (the
@@ -35,3 +36,17 @@ export const awsStepRunners = (env: Env): StepRunners => {
     'cloudfront-invalidation': invalidations,
   };
 };
+
+/** The rollout check on AWS (EKS), for the Verify function only: it bundles the Kubernetes client. */
+export const awsRolloutChecks = (env: Env): CheckRunners => ({
+  rollout: lazy(
+    () =>
+      new RolloutCheckRunner({
+        access: eksClusterAccess({
+          client: clients.eks(),
+          region: env.AWS_REGION,
+          credentials: defaultProvider(),
+        }),
+      }),
+  ),
+});

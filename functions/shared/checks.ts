@@ -36,6 +36,7 @@ export const runChecks = async (
   timeoutSeconds: number,
   ports: Pick<Ports, 'checks' | 'clock'>,
   baselines: Readonly<Record<string, string>> = {},
+  vars?: Record<string, string>,
 ): Promise<CheckResult[]> => {
   const deadline = ports.clock.now().getTime() + timeoutSeconds * 1000;
   const left = () => deadline - ports.clock.now().getTime();
@@ -55,7 +56,11 @@ export const runChecks = async (
     const { attempts, intervalMs } = retryPolicy(check);
     const baseline = baselines[check.name];
     const attempt = () =>
-      runner.run(check, { timeoutMs: left(), ...(baseline === undefined ? {} : { baseline }) });
+      runner.run(check, {
+        timeoutMs: left(),
+        ...(baseline === undefined ? {} : { baseline }),
+        ...(vars ? { vars } : {}),
+      });
     let result = await attempt();
     let attempted = 1;
     while (!result.passed && attempted < attempts && ports.clock.sleep && intervalMs < left()) {

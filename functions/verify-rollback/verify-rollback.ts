@@ -11,8 +11,10 @@ export const verifyRollback = async (
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
   await ports.store.updateDeployment(state.deploymentId, { stage: 'VerifyRollback' });
+  // a rollout check names the release's image, which the rollback just replaced: the undo of the kubernetes
+  // step waited for the previous revision's rollout itself
   const results = await runChecks(
-    service.verification,
+    service.verification.filter((c) => c.kind !== 'rollout'),
     settings.verificationTimeoutSeconds,
     ports,
     record.baselines,

@@ -1,5 +1,5 @@
 import { formatChecks, runChecks } from '../shared/checks.js';
-import { contextFor } from '../shared/deployment.js';
+import { contextFor, stepContextFor } from '../shared/deployment.js';
 import { VerificationFailedError } from '../shared/errors.js';
 import type { Ports } from '../shared/ports/index.js';
 
@@ -16,6 +16,7 @@ export const verify = async (
     settings.verificationTimeoutSeconds,
     ports,
     record?.baselines,
+    (await stepContextFor(state, ports.tracker)).vars,
   );
   await ports.store.updateDeployment(state.deploymentId, { verification: results });
   const failed = results.filter((r) => !r.passed);

@@ -252,7 +252,11 @@ export type SqlCheck = z.infer<typeof SqlCheckSchema>;
 export const RolloutCheckSchema = z.strictObject({
   name,
   kind: z.literal('rollout'),
+  /** the kubeconfig context (locally) or EKS cluster (on AWS), as for kubernetes steps */
+  cluster: z.string().optional(),
   namespace: z.string().default('default'),
+  /** the container whose image is checked; default the first */
+  container: z.string().optional(),
   deployment: z.string(),
   image: z.string(),
 });

@@ -45,6 +45,8 @@ export interface CheckRunOptions {
   timeoutMs?: number;
   /** what the same check read before the deploy (see `CheckRunner.baseline`) */
   baseline?: string;
+  /** the deployment's `{{vars}}` (a rollout check's image names the release) */
+  vars?: Record<string, string>;
 }
 
 /** What a check read before the deploy, for an expectation relative to it (`expect_not_less_than_before`). */
