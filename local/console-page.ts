@@ -5,7 +5,7 @@
  * the embedded tracker's tasks with their comments, and the mail outbox.
  */
 export const renderConsole = (): string => `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>devops-agent console</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>devops-agent console</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 header{background:#1d2330;color:#fff;padding:.8rem 1.5rem}header h1{margin:0;font-size:1.2rem}
@@ -19,7 +19,7 @@ td,th{text-align:left;padding:.3rem .4rem;border-bottom:1px solid #eee;vertical-
 button{cursor:pointer}.wide{grid-column:1 / span 2}section{overflow-x:auto}
 .bake{margin:0 0 1.2rem}.bake figcaption{font-size:.9rem;margin-bottom:.4rem}
 .charts{display:flex;flex-wrap:wrap;gap:.6rem 1rem}.chart{flex:1 1 280px;max-width:520px;width:100%;height:auto}
-.chart.health{flex-basis:100%;max-width:none}
+.chart.health{display:block;max-width:520px;margin-top:.4rem}
 .chart text{font-size:11px;fill:#4a5060}.chart .title{font-weight:600;fill:#1d2330}.axis{stroke:#9aa0ad}
 .series{fill:none;stroke:#1f5fbf;stroke-width:1.8}.over{fill:#c62828}.threshold{stroke:#b26a00;stroke-width:1.5;stroke-dasharray:6 4}
 .chart .threshold-label{fill:#8a5300}.breach-area{fill:#c62828;fill-opacity:.12}.breach-point{fill:#fff;stroke:#c62828;stroke-width:2.5}
@@ -57,34 +57,39 @@ async function refresh() {
   document.querySelector('#outbox').innerHTML = state.outbox.map((m) =>
     '<div class="mail"><strong>To:</strong> ' + esc((m.to || []).join(', ')) + '<br><strong>Subject:</strong> ' + esc(m.subject) + '<br>' + link(m.text) + '</div>').join('') || '<p>No mail yet.</p>';
 }
-const W = 320, PL = 46, PR = 12, PT = 22, PB = 22;
+const W = 320, PL = 58, PR = 12, PT = 22, PB = 22;
 const hms = (t) => new Date(t).toISOString().slice(11, 19);
+/** the time axis of a bake: its start to its end, with room after a rollback start drawn at the end */
+const span = (b) => {
+  const t0 = Date.parse(b.from), end = Math.max(Date.parse(b.to), t0 + 1000);
+  return [t0, b.rollbackStartedAt ? Math.max(end, Date.parse(b.rollbackStartedAt)) + (end - t0) * 0.12 : end];
+};
 const attrs = (a) => Object.entries(a).map(([k, v]) => ' ' + k + '="' + esc(v) + '"').join('');
 const el = (name, a, inner) => '<' + name + attrs(a) + (inner === undefined ? '/>' : '>' + inner + '</' + name + '>');
 /** one chart of a bake: the readings of key over time, the threshold, the breach and the rollback start */
 function bakeChart(d, b, key, name, fmt, limit) {
-  const H = 150, t0 = Date.parse(b.from), t1 = Math.max(Date.parse(b.to), t0 + 1000);
+  const H = 150, [t0, t1] = span(b);
   const points = b.readings.filter((r) => typeof r[key] === 'number');
   const top = Math.max(limit * 1.3, ...points.map((r) => r[key] * 1.1)) || 1;
   const x = (t) => (PL + ((Math.min(Math.max(t, t0), t1) - t0) / (t1 - t0)) * (W - PL - PR)).toFixed(1);
   const y = (v) => (PT + (1 - v / top) * (H - PT - PB)).toFixed(1);
   const id = 'bake-' + d.deploymentId + '-' + key;
   const last = points[points.length - 1];
-  const summary = name + ': ' + points.length + ' readings from ' + hms(t0) + ' to ' + hms(t1) + (last ? ', last ' + fmt(last[key]) : '') +
+  const summary = name + ': ' + points.length + ' readings from ' + hms(t0) + ' to ' + hms(Date.parse(b.to)) + (last ? ', last ' + fmt(last[key]) : '') +
     '; threshold ' + fmt(limit) + (b.firstBreachAt ? '; first breaching datapoint at ' + hms(Date.parse(b.firstBreachAt)) : '') +
     (b.rollbackStartedAt ? '; rollback started at ' + hms(Date.parse(b.rollbackStartedAt)) : '') + '.';
   let s = el('title', { id: id + '-t' }, esc(name + ' during the bake of ' + d.deploymentId)) + el('desc', { id: id + '-d' }, esc(summary));
   s += el('text', { class: 'title', x: 4, y: 13 }, esc(name));
   s += el('line', { class: 'axis', x1: PL, y1: H - PB, x2: W - PR, y2: H - PB }) + el('line', { class: 'axis', x1: PL, y1: PT, x2: PL, y2: H - PB });
   s += el('text', { x: PL - 4, y: H - PB + 4, 'text-anchor': 'end' }, esc(fmt(0))) + el('text', { x: PL - 4, y: Number(y(top)) + 10, 'text-anchor': 'end' }, esc(fmt(top)));
-  s += el('text', { x: PL, y: H - 6 }, hms(t0)) + el('text', { x: W - PR, y: H - 6, 'text-anchor': 'end' }, hms(t1) + (b.live ? ' (now)' : ''));
+  s += el('text', { x: PL, y: H - 6 }, hms(t0)) + el('text', { x: W - PR, y: H - 6, 'text-anchor': 'end' }, hms(Date.parse(b.to)) + (b.live ? ' (now)' : ''));
   if (b.firstBreachAt) {
     const from = Number(x(Date.parse(b.firstBreachAt)));
     const to = Number(x(b.rollbackStartedAt ? Date.parse(b.rollbackStartedAt) : t1));
     s += el('rect', { class: 'breach-area', x: from, y: PT, width: Math.max(2, to - from).toFixed(1), height: H - PT - PB }, el('title', {}, 'breaching from ' + hms(Date.parse(b.firstBreachAt))));
   }
   s += el('line', { class: 'threshold', x1: PL, y1: y(limit), x2: W - PR, y2: y(limit) }, el('title', {}, esc('threshold ' + fmt(limit))));
-  s += el('text', { class: 'threshold-label', x: W - PR, y: Number(y(limit)) - 3, 'text-anchor': 'end' }, esc('threshold ' + fmt(limit)));
+  s += el('text', { class: 'threshold-label', x: PL + 4, y: Number(y(limit)) - 4 }, esc('threshold ' + fmt(limit)));
   if (points.length) s += el('polyline', { class: 'series', points: points.map((r) => x(Date.parse(r.at)) + ',' + y(r[key])).join(' ') }, el('title', {}, esc(name)));
   for (const r of points) if (r[key] > limit) s += el('circle', { class: 'over', cx: x(Date.parse(r.at)), cy: y(r[key]), r: 2.2 }, el('title', {}, esc(hms(Date.parse(r.at)) + ': ' + fmt(r[key]))));
   if (b.firstBreachAt) {
@@ -93,14 +98,14 @@ function bakeChart(d, b, key, name, fmt, limit) {
   }
   if (b.rollbackStartedAt) {
     const rx = Number(x(Date.parse(b.rollbackStartedAt))), right = rx > W - 110;
-    s += el('line', { class: 'rollback', x1: rx, y1: PT - 4, x2: rx, y2: H - PB }, el('title', {}, 'rollback started at ' + hms(Date.parse(b.rollbackStartedAt))));
-    s += el('text', { class: 'rollback-label', x: right ? rx - 4 : rx + 4, y: PT + 8, 'text-anchor': right ? 'end' : 'start' }, 'rollback started');
+    s += el('line', { class: 'rollback', x1: rx, y1: 4, x2: rx, y2: H - PB }, el('title', {}, 'rollback started at ' + hms(Date.parse(b.rollbackStartedAt))));
+    s += el('text', { class: 'rollback-label', x: right ? rx - 4 : rx + 4, y: 13, 'text-anchor': right ? 'end' : 'start' }, 'rollback started');
   }
   return el('svg', { class: 'chart', 'data-chart': key, viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'aria-labelledby': id + '-t ' + id + '-d' }, s);
 }
 /** the health probes as a strip: one mark per probe, red when it failed */
 function healthStrip(d, b) {
-  const H = 44, t0 = Date.parse(b.from), t1 = Math.max(Date.parse(b.to), t0 + 1000), W2 = 640;
+  const H = 44, [t0, t1] = span(b), W2 = W;
   const x = (t) => (PL + ((t - t0) / (t1 - t0)) * (W2 - PL - PR)).toFixed(1);
   const probes = b.readings.filter((r) => typeof r.healthy === 'boolean');
   const failed = probes.filter((r) => !r.healthy).length;
@@ -121,7 +126,7 @@ function renderBakes(deployments) {
     return '<figure class="bake" data-deployment="' + esc(d.deploymentId) + '"><figcaption><strong>' + esc(d.deploymentId) + '</strong> · ' + esc(d.taskName) +
       ' · <span class="status ' + esc(d.status) + '">' + esc(d.status) + '</span>' + (b.live ? ' · live' : '') + '</figcaption><div class="charts">' +
       bakeChart(d, b, 'errorRate', 'Error rate', (v) => (v < 10 ? v.toFixed(1) : Math.round(v)) + ' %', t.errorRate) +
-      bakeChart(d, b, 'p99Ms', 'p99 latency', (v) => Math.round(v) + ' ms', t.p99Ms) + healthStrip(d, b) + '</div>' + why + '</figure>';
+      bakeChart(d, b, 'p99Ms', 'p99 latency', (v) => Math.round(v) + ' ms', t.p99Ms) + '</div>' + healthStrip(d, b) + why + '</figure>';
   }).join('');
 }
 let drawn = '';

@@ -124,9 +124,9 @@ const waitFor = async <T>(
         await errorChart.locator('.threshold-label').textContent(),
         await p99Chart.locator('.threshold-label').textContent(),
       ],
-      dashed: await errorChart
-        .locator('line.threshold')
-        .evaluate((line) => getComputedStyle(line).strokeDasharray),
+      dashed: await page.evaluate<string>(
+        "getComputedStyle(document.querySelector('#bakes svg[data-chart=errorRate] line.threshold')).strokeDasharray",
+      ),
       rollbackLines: [
         await errorChart.locator('line.rollback').count(),
         await p99Chart.locator('line.rollback').count(),
