@@ -308,7 +308,7 @@ describe('DevopsAgentStack', () => {
     ).toEqual([]);
   });
 
-  it('grants eks:DescribeCluster on the clusters the steps name, to ExecuteStep, Rollback and CreatePlan only', () => {
+  it("grants eks:DescribeCluster on the clusters the steps name to ExecuteStep, Rollback and CreatePlan, and on the rollout checks' to Verify", () => {
     // Prepare
     const eks = Template.fromStack(buildStack(newApp(), EKS_CONFIG));
     const grants = (t: Template) =>
@@ -323,7 +323,7 @@ describe('DevopsAgentStack', () => {
       );
 
     // Act
-    const granted = grants(eks);
+    const granted = grants(eks).sort((a, b) => a.fn.localeCompare(b.fn));
 
     // Assess
     const clusters = ['edge-eu', 'prod-eu'];
@@ -331,6 +331,7 @@ describe('DevopsAgentStack', () => {
       { fn: 'CreatePlanFunction', actions: ['eks:DescribeCluster'], clusters },
       { fn: 'ExecuteStepFunction', actions: ['eks:DescribeCluster'], clusters },
       { fn: 'RollbackFunction', actions: ['eks:DescribeCluster'], clusters },
+      { fn: 'VerifyFunction', actions: ['eks:DescribeCluster'], clusters: ['prod-eu'] },
     ]);
     const statement = Object.values(eks.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
