@@ -75,6 +75,18 @@ const logger: Logger = {
   error: (message, extra) => say(`✗  ${message}${extra ? ` ${JSON.stringify(extra)}` : ''}`),
 };
 
+/**
+ * The custom fields of the demo's release task: the pull request the source-control fixture knows, both
+ * sign-offs, and the release the sample app is told to run (`v2`, or `v2-bad` which fails in the bake).
+ */
+export const demoTaskFields = (release: string): Record<string, string> => ({
+  PR: '42',
+  Repository: 'acme/notifications',
+  'Security Review': 'Approved',
+  QA: 'Approved',
+  Release: release,
+});
+
 /** Runs the demo: sample app v1, a task in Ready to Deploy, and the whole flow to Deployed or RolledBack. */
 export const runDemo = async (
   args: DemoArgs,
@@ -129,13 +141,7 @@ export const runDemo = async (
       name: 'User Notifications',
       listId: service.tracker.list_id,
       status: service.tracker.input_status ?? config.devops_agent.input_status,
-      customFields: {
-        PR: '42',
-        Repository: 'acme/notifications',
-        'Security Review': 'Approved',
-        QA: 'Approved',
-        Release: release,
-      },
+      customFields: demoTaskFields(release),
     });
     say(
       `📋 Task ${task.id} "${task.name}" (release ${release}) is in "${task.status}"; the polling pickup starts it`,

@@ -7,6 +7,7 @@ import type { GateResult } from '../../../functions/shared/ports/deployment-stor
 import { LocalTracker, type NewTask } from '../../../local/adapters/local-tracker.js';
 import { openDatabase } from '../../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../../local/adapters/sqlite-deployment-store.js';
+import { demoTaskFields } from '../../../local/demo.js';
 import { runCli } from '../../fixtures/cli.js';
 import { type FakeClickUp, startFakeClickUp } from '../../fixtures/fake-clickup.js';
 
@@ -83,13 +84,7 @@ describe('devops-agent plan on the embedded tracker', () => {
         name: 'User Notifications',
         listId: 'demo-list',
         status: 'Ready to Deploy',
-        customFields: {
-          PR: '42',
-          Repository: 'acme/notifications',
-          'Security Review': 'Approved',
-          QA: 'Approved',
-          Release: 'v2',
-        },
+        customFields: demoTaskFields('v2'),
       },
     ]);
     const [id = ''] = ids;
