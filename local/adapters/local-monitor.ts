@@ -56,6 +56,21 @@ interface History {
   probing?: Promise<void>;
 }
 
+/**
+ * Requests and errors between consecutive scrapes, at the later one; a counter that went down was reset
+ * (a restarted service), so the interval counts from zero.
+ */
+const intervalsOf = (samples: MetricsSample[]): { at: number; requests: number; errors: number }[] =>
+  samples.slice(1).map((end, i) => {
+    const start = samples[i] as MetricsSample;
+    const reset = end.requests < start.requests || end.errors < start.errors;
+    return {
+      at: end.at,
+      requests: reset ? end.requests : end.requests - start.requests,
+      errors: reset ? end.errors : end.errors - start.errors,
+    };
+  });
+
 /** Sums counters and takes the max gauge per metric name, over all label sets. */
 export const parsePrometheus = (text: string): Map<string, number[]> => {
   const values = new Map<string, number[]>();
@@ -132,16 +147,9 @@ export class LocalMonitor implements AlarmSource {
       return reading;
     };
     const samples = history.metrics.filter((s) => s.at >= from);
-    samples.forEach((end, i) => {
-      const reading = at(end.at);
-      if (end.p99 !== undefined) reading.p99Ms = round(end.p99, 0);
-      const start = samples[i - 1];
-      if (!start) return;
-      const reset = end.requests < start.requests || end.errors < start.errors;
-      const requests = reset ? end.requests : end.requests - start.requests;
-      const errors = reset ? end.errors : end.errors - start.errors;
-      if (requests > 0) reading.errorRate = round((errors / requests) * 100, 2);
-    });
+    for (const end of samples) if (end.p99 !== undefined) at(end.at).p99Ms = round(end.p99, 0);
+    for (const { at: end, requests, errors } of intervalsOf(samples))
+      if (requests > 0) at(end).errorRate = round((errors / requests) * 100, 2);
     for (const probe of history.health) if (probe.at >= from) at(probe.at).healthy = probe.ok;
     return [...readings.entries()].sort(([a], [b]) => a - b).map(([, reading]) => reading);
   }
@@ -219,13 +227,7 @@ export class LocalMonitor implements AlarmSource {
 
     // Error rate per interval between two scrapes (a counter that went down was reset: count from zero).
     const samples = history.metrics.filter((s) => s.at >= from);
-    const intervals = samples.slice(1).map((end, i) => {
-      const start = samples[i] as MetricsSample;
-      const reset = end.requests < start.requests || end.errors < start.errors;
-      const requests = reset ? end.requests : end.requests - start.requests;
-      const errors = reset ? end.errors : end.errors - start.errors;
-      return { at: end.at, requests, errors };
-    });
+    const intervals = intervalsOf(samples);
     if (intervals.length > 0) {
       metrics.requests = intervals.reduce((sum, i) => sum + i.requests, 0);
       const last = intervals.at(-1);
