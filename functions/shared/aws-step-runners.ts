@@ -10,6 +10,19 @@ import { clients } from './clients.js';
 import type { Env } from './env.js';
 import type { CheckRunners, StepRunners } from './ports/index.js';
 
+/** EKS with the function role's credentials, built at first use and then shared. */
+const eksAccessFor = (env: Env): (() => ClusterAccess) => {
+  let access: ClusterAccess | undefined;
+  return () => {
+    access ??= eksClusterAccess({
+      client: clients.eks(),
+      region: env.AWS_REGION,
+      credentials: defaultProvider(),
+    });
+    return access;
+  };
+};
+
 /**
  * The step runners on AWS. Only the functions that run, undo or describe steps import this module (the
  * Kubernetes client is most of a bundle's size): ExecuteStep, Rollback and CreatePlan.
@@ -17,15 +30,7 @@ import type { CheckRunners, StepRunners } from './ports/index.js';
 export const awsStepRunners = (env: Env): StepRunners => {
   const invalidations = lazy(() => new CloudFrontInvalidationStepRunner({ client: clients.cloudfront() }));
   // one EKS access for both Kubernetes runners: they share the cluster lookups and the cached tokens
-  let clusterAccess: ClusterAccess | undefined;
-  const eksAccess = (): ClusterAccess => {
-    clusterAccess ??= eksClusterAccess({
-      client: clients.eks(),
-      region: env.AWS_REGION,
-      credentials: defaultProvider(),
-    });
-    return clusterAccess;
-  };
+  const eksAccess = eksAccessFor(env);
   return {
     // EKS with the function role's credentials; no manifests (only the configuration is bundled) and no
     // command runner here: kubernetes steps deploy an image, migrations run as Jobs
@@ -39,14 +44,5 @@ export const awsStepRunners = (env: Env): StepRunners => {
 
 /** The rollout check on AWS (EKS), for the Verify function only: it bundles the Kubernetes client. */
 export const awsRolloutChecks = (env: Env): CheckRunners => ({
-  rollout: lazy(
-    () =>
-      new RolloutCheckRunner({
-        access: eksClusterAccess({
-          client: clients.eks(),
-          region: env.AWS_REGION,
-          credentials: defaultProvider(),
-        }),
-      }),
-  ),
+  rollout: lazy(() => new RolloutCheckRunner({ access: eksAccessFor(env)() })),
 });
