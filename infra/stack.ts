@@ -1,4 +1,5 @@
 import {
+  Annotations,
   type App,
   ArnFormat,
   type CfnElement,
@@ -33,7 +34,7 @@ import { GSI1 } from '../functions/shared/adapters/dynamo-table.js';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import { settingsFor } from '../functions/shared/config/resolve.js';
 import type { Config } from '../functions/shared/config/schema.js';
-import { watchedAlarms } from '../functions/shared/service-alarms.js';
+import { generatedAlarmNames, HEALTH_METRICS, watchedAlarms } from '../functions/shared/service-alarms.js';
 import { CALLBACK_STATES, TASK_STATE_NAMES, type TaskStateName } from '../functions/shared/workflow.js';
 import { DeployPipeline, TASK_TIMEOUT_SECONDS } from '../statemachine/deploy-pipeline.js';
 import { type FunctionEnvironment, NodeFunction, PROJECT_ROOT } from './constructs/node-function.js';
@@ -208,7 +209,15 @@ export class DevopsAgentStack extends Stack {
     const publicUrl = `https://${this.api.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${API_STAGE}`;
 
     for (const service of this.config.services) {
-      if (!service.monitoring.cloudwatch) continue;
+      if (!generatedAlarmNames(service)) continue;
+      const healthUrl = service.monitoring.health_url;
+      if (healthUrl && isLocalAddress(new URL(healthUrl).hostname)) {
+        // a warning, not an error: the same file drives the local runtime, where this URL is right
+        Annotations.of(this).addWarningV2(
+          `devops-agent:health-url-local:${service.name}-${service.environment}`,
+          `services ${service.name}/${service.environment}: health_url ${healthUrl} is a local address the health probe in Lambda cannot reach, so its health alarm will go to ALARM; give a URL reachable from Lambda, or remove health_url from the configuration you deploy`,
+        );
+      }
       const key = `${service.name}/${service.environment}`;
       this.serviceAlarms[key] = new ServiceAlarms(this, `Alarms-${service.name}-${service.environment}`, {
         service,
@@ -240,15 +249,16 @@ export class DevopsAgentStack extends Stack {
       description: string,
       timeoutSeconds: number,
       environment: FunctionEnvironment,
+      store = true,
     ) => {
       const fn = new NodeFunction(this, id, {
         entry,
         description,
         timeout: Duration.seconds(timeoutSeconds),
         configFile,
-        environment: { TABLE_NAME: this.table.tableName, ...environment },
+        environment: { ...(store ? { TABLE_NAME: this.table.tableName } : {}), ...environment },
       });
-      this.grantStore(fn);
+      if (store) this.grantStore(fn);
       this.functions[id] = fn;
       return fn;
     };
@@ -369,6 +379,32 @@ export class DevopsAgentStack extends Stack {
     machine.grantTaskResponse(sweep);
     this.grantAlarms(sweep, alarmArns);
 
+    // the source of the health alarms: only when a service has a health_url to probe
+    const healthProbe = this.config.services.some((s) => s.monitoring.health_url)
+      ? newFunction(
+          'HealthProbeFunction',
+          'functions/health-probe/handler.ts',
+          'Health checks for the health alarms',
+          50,
+          {},
+          false,
+        )
+      : undefined;
+    if (healthProbe) {
+      // PutMetricData has no resource ARN (IAM takes only "*"); the namespace condition is the boundary
+      healthProbe.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'cloudwatch:namespace': HEALTH_METRICS.namespace } },
+        }),
+      );
+      Validations.of(healthProbe.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: `cloudwatch:PutMetricData supports no resource-level permissions; the statement is limited to the ${HEALTH_METRICS.namespace} namespace by the cloudwatch:namespace condition.`,
+      });
+    }
+
     const poll = newFunction('PollTasksFunction', 'functions/poll-tasks/handler.ts', 'Polling pickup', 120, {
       STATE_MACHINE_ARN: stateMachineArn,
       CLICKUP_TOKEN_SECRET_ARN: clickupToken.secretArn,
@@ -420,9 +456,9 @@ export class DevopsAgentStack extends Stack {
     // short event age keep a slow run from piling up behind itself
     const schedulerRole = new Role(this, 'SchedulerRole', {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
-      description: 'EventBridge Scheduler invokes the bake sweep and the polling pickup',
+      description: 'EventBridge Scheduler invokes the bake sweep, the health probe and the polling pickup',
     });
-    for (const fn of [sweep, poll]) {
+    for (const fn of [sweep, poll, ...(healthProbe ? [healthProbe] : [])]) {
       const logicalId = this.getLogicalId(fn.function.node.defaultChild as CfnElement);
       Validations.of(schedulerRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
@@ -438,6 +474,17 @@ export class DevopsAgentStack extends Stack {
         maxEventAge: Duration.minutes(1),
       }),
     });
+    if (healthProbe) {
+      new Schedule(this, 'HealthProbeSchedule', {
+        description: 'Health checks of every service with a health_url, for its health alarm, every minute',
+        schedule: ScheduleExpression.rate(Duration.minutes(1)),
+        target: new LambdaInvoke(healthProbe.function, {
+          role: schedulerRole,
+          retryAttempts: 0,
+          maxEventAge: Duration.minutes(1),
+        }),
+      });
+    }
     new Schedule(this, 'PollTasksSchedule', {
       description: 'Polling pickup of tasks in the input status (devops_agent.poll_interval)',
       schedule: ScheduleExpression.rate(
@@ -620,6 +667,14 @@ export class DevopsAgentStack extends Stack {
     });
   }
 }
+
+/** Loopback, private and link-local hosts: the local runtime reaches them, a Lambda outside any VPC cannot. */
+const isLocalAddress = (host: string): boolean =>
+  host === 'localhost' ||
+  host.endsWith('.localhost') ||
+  host.endsWith('.local') ||
+  host === '[::1]' ||
+  /^(127\.|10\.|192\.168\.|169\.254\.|172\.(1[6-9]|2\d|3[01])\.)/.test(host);
 
 /** The stack from a configuration file; tests and scripts pass an App with bundling switched off. */
 export const buildStack = (

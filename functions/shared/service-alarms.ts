@@ -19,11 +19,27 @@ export interface ServiceMetrics {
 
 /** The names of the alarms the stack creates for one service (absent: the service has no such alarm). */
 export interface GeneratedAlarmNames {
-  errorRate: string;
-  p99: string;
-  /** ANY of the other two and the service's own `monitoring.alarms`: one state to look at */
+  /** with `monitoring.cloudwatch` */
+  errorRate?: string;
+  /** with `monitoring.cloudwatch` */
+  p99?: string;
+  /** with `monitoring.health_url`: the health probe's failed checks in a row */
+  health?: string;
+  /** ANY of the others and the service's own `monitoring.alarms`: one state to look at */
   composite: string;
 }
+
+/**
+ * The custom metrics the AWS health probe publishes (one datapoint per service a minute) and the stack's
+ * health alarms read; one definition so the two cannot drift.
+ */
+export const HEALTH_METRICS = {
+  namespace: 'DevopsAgent/Health',
+  /** 1 a failed check, 0 a healthy one */
+  failed: 'HealthCheckFailed',
+  latency: 'HealthCheckLatency',
+  dimensions: (service: string, environment: string) => ({ Service: service, Environment: environment }),
+} as const;
 
 /**
  * The service's CloudWatch metrics from `monitoring.cloudwatch`, or undefined when it has none (then the stack
@@ -52,13 +68,19 @@ export const serviceMetrics = (service: Service): ServiceMetrics | undefined => 
 };
 
 /**
- * The deterministic names of the alarms the stack creates for a service, or undefined when it creates none.
- * The stack names its alarms with this and the functions watch them with it, so the two cannot drift.
+ * The deterministic names of the alarms the stack creates for a service, or undefined when it creates none
+ * (neither `monitoring.cloudwatch` nor `monitoring.health_url`). The stack names its alarms with this and
+ * the functions watch them with it, so the two cannot drift.
  */
 export const generatedAlarmNames = (service: Service): GeneratedAlarmNames | undefined => {
-  if (!service.monitoring.cloudwatch) return undefined;
+  const { cloudwatch, health_url } = service.monitoring;
+  if (!cloudwatch && !health_url) return undefined;
   const base = `devops-agent-${service.name}-${service.environment}`;
-  return { errorRate: `${base}-error-rate`, p99: `${base}-p99`, composite: base };
+  return {
+    ...(cloudwatch ? { errorRate: `${base}-error-rate`, p99: `${base}-p99` } : {}),
+    ...(health_url ? { health: `${base}-health` } : {}),
+    composite: base,
+  };
 };
 
 /**
@@ -68,7 +90,10 @@ export const generatedAlarmNames = (service: Service): GeneratedAlarmNames | und
 export const watchedAlarms = (service: Service): string[] => {
   const generated = generatedAlarmNames(service);
   return [
-    ...new Set([...service.monitoring.alarms, ...(generated ? [generated.errorRate, generated.p99] : [])]),
+    ...new Set([
+      ...service.monitoring.alarms,
+      ...[generated?.errorRate, generated?.p99, generated?.health].filter((n) => n !== undefined),
+    ]),
   ];
 };
 

@@ -1,4 +1,5 @@
 import type { Service } from '../../functions/shared/config/schema.js';
+import { type HealthSample, probeHealth } from '../../functions/shared/health-probe.js';
 import type { AlarmCheck, AlarmQuery, AlarmSource } from '../../functions/shared/ports/alarm-source.js';
 import type { Clock } from '../../functions/shared/ports/clock.js';
 import type { MetricsSnapshot } from '../../functions/shared/ports/deployment-store.js';
@@ -23,12 +24,6 @@ export interface LocalMonitorOptions {
   /** readings kept per service */
   maxSamples?: number;
   fetch?: typeof fetch;
-}
-
-interface HealthSample {
-  at: number;
-  ok: boolean;
-  detail: string;
 }
 
 interface MetricsSample {
@@ -162,7 +157,13 @@ export class LocalMonitor implements AlarmSource {
     history.lastProbeAt = now;
     history.probing = (async () => {
       const [health, metrics] = await Promise.all([
-        settings.health_url ? this.probeHealth(settings.health_url, now) : undefined,
+        settings.health_url
+          ? probeHealth(settings.health_url, {
+              fetch: this.fetch,
+              timeoutMs: this.timeoutMs,
+              now: () => this.clock.now().getTime(),
+            })
+          : undefined,
         settings.metrics_url ? this.scrape(settings.metrics_url, now) : undefined,
       ]);
       if (health) history.health.push(health);
@@ -173,25 +174,6 @@ export class LocalMonitor implements AlarmSource {
       history.probing = undefined;
     });
     return history.probing;
-  }
-
-  private async probeHealth(url: string, at: number): Promise<HealthSample> {
-    try {
-      const response = await this.fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
-      await response.arrayBuffer();
-      return { at, ok: response.ok, detail: `${response.status}` };
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const name = (error as Error).name;
-      return {
-        at,
-        ok: false,
-        detail:
-          name === 'TimeoutError'
-            ? `no answer in ${this.timeoutMs} ms`
-            : (cause?.code ?? cause?.message ?? (error as Error).message),
-      };
-    }
   }
 
   private async scrape(url: string, at: number): Promise<MetricsSample | undefined> {

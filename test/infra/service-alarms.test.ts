@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { watchedAlarms } from '../../functions/shared/service-alarms.js';
 import { PROJECT_ROOT } from '../../infra/constructs/node-function.js';
@@ -14,7 +14,7 @@ type Statement = { Effect: string; Action: string | string[]; Resource: unknown 
 const alarmNames = (resource: unknown): string[] =>
   [...JSON.stringify(resource).matchAll(/:alarm:([\w.-]+)/g)].map((m) => m[1] ?? '');
 
-describe('ServiceAlarms (monitoring.cloudwatch)', () => {
+describe('ServiceAlarms (monitoring.cloudwatch and health_url)', () => {
   let stack: DevopsAgentStack;
   let template: Template;
 
@@ -23,7 +23,7 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     template = Template.fromStack(stack);
   });
 
-  it('creates the error-rate and p99 alarms only for the services with monitoring.cloudwatch', () => {
+  it('creates the error-rate and p99 alarms for monitoring.cloudwatch and a health alarm for health_url', () => {
     // Act
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties.AlarmName)
@@ -33,9 +33,72 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     expect(names).toEqual([
       'devops-agent-api-production-error-rate',
       'devops-agent-api-production-p99',
+      'devops-agent-web-production-health',
       'devops-agent-worker-staging-error-rate',
+      'devops-agent-worker-staging-health',
       'devops-agent-worker-staging-p99',
     ]);
+  });
+
+  it("alarms on the health probe's failed checks in a row, missing data breaching by default", () => {
+    // Assess
+    const health = (service: string, environment: string, n: number) =>
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `devops-agent-${service}-${environment}-health`,
+        Metrics: [
+          Match.objectLike({
+            MetricStat: {
+              Metric: {
+                Namespace: 'DevopsAgent/Health',
+                MetricName: 'HealthCheckFailed',
+                // the order CDK writes them in (CloudWatch does not care)
+                Dimensions: [
+                  { Name: 'Environment', Value: environment },
+                  { Name: 'Service', Value: service },
+                ],
+              },
+              Period: 60,
+              Stat: 'Maximum',
+            },
+            ReturnData: true,
+          }),
+        ],
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: n,
+        DatapointsToAlarm: n,
+        TreatMissingData: 'breaching',
+      });
+    health('web', 'production', 3);
+    health('worker', 'staging', 2);
+  });
+
+  it('probes the health URLs every minute with a function that may only publish its own namespace', () => {
+    // Prepare
+    const functions = template.findResources('AWS::Lambda::Function');
+    const [probeId, probe] =
+      Object.entries(functions).find(([, f]) => f.Properties.Description?.startsWith('Health checks')) ?? [];
+    const roleId = probe?.Properties.Role['Fn::GetAtt'][0];
+
+    // Act
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId),
+    );
+    const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[]);
+    const schedules = Object.values(template.findResources('AWS::Scheduler::Schedule')).filter((s) =>
+      JSON.stringify(s.Properties.Target.Arn).includes(probeId ?? '-'),
+    );
+
+    // Assess
+    expect(probe).toBeDefined();
+    expect(probe?.Properties.Environment.Variables).not.toHaveProperty('TABLE_NAME');
+    expect(schedules.map((s) => s.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
+    const actions = statements.flatMap((s) => [s.Action].flat()).filter((a) => !a.startsWith('logs:'));
+    expect(actions.filter((a) => !a.startsWith('xray:'))).toEqual(['cloudwatch:PutMetricData']);
+    expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')).toMatchObject({
+      Resource: '*',
+      Condition: { StringEquals: { 'cloudwatch:namespace': 'DevopsAgent/Health' } },
+    });
   });
 
   it('computes the ALB error rate as 5XX / requests × 100 per minute, 5 of 5 minutes above 1 %', () => {
@@ -126,6 +189,7 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     // Assess
     expect(composites.map((c) => c.Properties.AlarmName).sort()).toEqual([
       'devops-agent-api-production',
+      'devops-agent-web-production',
       'devops-agent-worker-staging',
     ]);
     const api = rule('devops-agent-api-production');
@@ -134,6 +198,10 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     expect(alarmNames(api)).toEqual(['api-queue-depth']);
     expect(api.match(/ALARM\(/g)).toHaveLength(3);
     expect(api.match(/ OR /g)).toHaveLength(2);
+    const worker = rule('devops-agent-worker-staging');
+    expect(worker).toMatch(/AlarmsworkerstagingHealth\w+","Arn"/);
+    expect(worker.match(/ALARM\(/g)).toHaveLength(3);
+    expect(rule('devops-agent-web-production')).toMatch(/AlarmswebproductionHealth\w+","Arn"/);
   });
 
   it('sends the generated alarms and the configured ones, not the composites, to alarm-event', () => {
@@ -148,7 +216,13 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     // Assess
     expect([...(rule?.Properties.EventPattern.detail.alarmName ?? [])].sort()).toEqual([...expected].sort());
     expect(expected).toEqual(
-      expect.arrayContaining(['devops-agent-worker-staging-p99', 'api-queue-depth', 'cron-failures']),
+      expect.arrayContaining([
+        'devops-agent-worker-staging-p99',
+        'devops-agent-worker-staging-health',
+        'devops-agent-web-production-health',
+        'api-queue-depth',
+        'cron-failures',
+      ]),
     );
     expect(expected).not.toContain('devops-agent-api-production');
   });
@@ -160,7 +234,7 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     // Act
     const described = Object.values(template.findResources('AWS::IAM::Policy'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement as Statement[])
-      .filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudwatch:')));
+      .filter((s) => [s.Action].flat().some((a) => a.startsWith('cloudwatch:Describe')));
 
     // Assess
     expect(described.length).toBeGreaterThan(0);
@@ -170,7 +244,7 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     }
   });
 
-  it('shows each service on one dashboard: both graphs with their thresholds and the alarm states', () => {
+  it('shows each service on one dashboard: its trigger graphs with their thresholds and the alarm states', () => {
     // Act
     const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
@@ -180,10 +254,32 @@ describe('ServiceAlarms (monitoring.cloudwatch)', () => {
     expect(dashboards[0]?.Properties.DashboardName).toBe('DevopsAgent-deployments');
     expect(body).toContain('### devops-agent-api-production');
     expect(body).toContain('### devops-agent-worker-staging');
+    expect(body).toContain('### devops-agent-web-production');
     expect(body).not.toContain('cron');
     expect(body).toContain('rollback above 2.5%');
     expect(body).toContain('rollback above 400 ms');
-    expect(body.match(/\\"type\\":\\"alarm\\"/g)).toHaveLength(2);
+    expect(body).toContain('Failed health checks');
+    expect(body.match(/\\"type\\":\\"alarm\\"/g)).toHaveLength(3);
+  });
+
+  it('warns at synth when a health_url is a local address the probe in Lambda cannot reach', () => {
+    // Prepare
+    const demo = buildStack(
+      new App({ context: { 'aws:cdk:bundling-stacks': [] } }),
+      resolve(PROJECT_ROOT, 'examples/demo/devops-agent.yaml'),
+    );
+
+    // Act
+    const warnings = Annotations.fromStack(demo).findWarning('*', Match.stringLikeRegexp('health_url'));
+    const mine = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('health_url'));
+
+    // Assess
+    expect(warnings.map((w) => w.entry.data)).toEqual([
+      expect.stringContaining(
+        'health_url http://127.0.0.1:4100/health is a local address the health probe in Lambda cannot reach',
+      ),
+    ]);
+    expect(mine).toEqual([]);
   });
 
   it('has no AwsSolutions findings', () => {
