@@ -72,6 +72,8 @@ const TASK_NEEDS: Record<
     tracker?: true;
     sourceControl?: true;
     alarms?: true | 'with-history';
+    /** the services' metrics (GetMetricData), for the status reports */
+    metrics?: true;
     mail?: true;
     artifacts?: 'plans' | 'records';
     links?: true;
@@ -88,7 +90,7 @@ const TASK_NEEDS: Record<
   Verify: { tracker: true },
   StartMonitoring: { tracker: true },
   Monitor: { alarms: true },
-  ReportStatus: { tracker: true, alarms: true },
+  ReportStatus: { tracker: true, alarms: true, metrics: true },
   Finalize: { tracker: true, artifacts: 'records' },
   Rollback: { tracker: true },
   VerifyRollback: { tracker: true },
@@ -290,6 +292,7 @@ export class DevopsAgentStack extends Stack {
       if (needs.mail) mailIdentity.grantSendEmail(fn);
       if (needs.links) this.grantSecret(fn, approvalKeys);
       if (needs.alarms) this.grantAlarms(fn, alarmArns, needs.alarms === 'with-history');
+      if (needs.metrics) this.grantMetricReads(fn);
       if (needs.artifacts) this.grantPut(fn, needs.artifacts);
       taskFunctions[name] = fn;
     }
@@ -527,6 +530,18 @@ export class DevopsAgentStack extends Stack {
         resources: alarmArns,
       }),
     );
+  }
+
+  /** GetMetricData has no resource-level permissions: it reads metrics only, so `*` is the narrowest grant. */
+  private grantMetricReads(fn: NodeFunction) {
+    fn.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }),
+    );
+    Validations.of(fn.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:GetMetricData supports no resource-level permissions; read-only, for the error rate, p99 and health checks in the status reports.',
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import type { Ports } from '../shared/ports/index.js';
 /** After each bake interval: reads the triggers, posts the seed's status update, and says how long to wait next. */
 export const reportStatus = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'alarms' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'alarms' | 'clock' | 'logger' | 'readings'>,
 ): Promise<{ waitSeconds: number; done: boolean }> => {
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
@@ -18,11 +18,19 @@ export const reportStatus = async (
   };
   await ports.store.setMonitorToken(state.deploymentId, undefined);
   const check = await readTriggers(service, settings, monitoring.startedAt, ports);
+  // the alarms decide; the readings only show the numbers, so one that fails leaves "no data", not a rollback
+  const readings = ports.readings
+    ? await ports.readings.read(service, settings.triggers, now).catch((error: unknown) => {
+        ports.logger.warn('cannot read the service metrics for the status report', { error: `${error}` });
+        return {};
+      })
+    : {};
+  const metrics = { ...check.metrics, ...readings };
   const elapsed = Math.round(elapsedSeconds(monitoring.startedAt, now));
   const report = {
     at: now.toISOString(),
     elapsedSeconds: elapsed,
-    metrics: check.metrics,
+    metrics,
     withinTargets: !check.breached,
   };
   await ports.store.updateDeployment(state.deploymentId, {
@@ -42,7 +50,7 @@ export const reportStatus = async (
       `📊 Deployment Status Update (${minutes})`,
       '',
       '**Metrics**:',
-      ...formatMetrics(check.metrics, settings),
+      ...formatMetrics(metrics, settings),
       '',
       'All metrics within normal range.',
     ].join('\n'),

@@ -2,6 +2,7 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { HttpCheckRunner } from '../../local/adapters/http-check-runner.js';
 import { ClickUpTracker } from './adapters/clickup-tracker.js';
 import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
+import { CloudWatchMetricReader } from './adapters/cloudwatch-metric-reader.js';
 import { DynamoDeploymentStore } from './adapters/dynamo-deployment-store.js';
 import { GitHubSourceControl } from './adapters/github-source-control.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
@@ -141,6 +142,7 @@ export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports =>
       });
     }),
     alarms: lazy(() => new CloudWatchAlarmSource({ client: clients.cloudwatch() })),
+    readings: lazy(() => new CloudWatchMetricReader({ client: clients.cloudwatch() })),
     // the runners themselves (the Kubernetes client, the S3 sync) are bundled only into the functions that
     // run, undo or describe steps, which pass them in; the others know the kinds (the runtime gate)
     steps: options.steps?.(env) ?? stepKindsOnly(),

@@ -262,6 +262,21 @@ describe('ServiceAlarms (monitoring.cloudwatch and health_url)', () => {
     expect(body.match(/\\"type\\":\\"alarm\\"/g)).toHaveLength(3);
   });
 
+  it('lets only ReportStatus read metric data, for the numbers in the status reports', () => {
+    // Act
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) =>
+        (p.Properties.PolicyDocument.Statement as Statement[]).some((s) =>
+          [s.Action].flat().includes('cloudwatch:GetMetricData'),
+        ),
+      )
+      .flatMap((p) => (p.Properties.Roles as { Ref: string }[]).map((r) => r.Ref));
+
+    // Assess
+    expect(readers).toHaveLength(1);
+    expect(readers[0]).toMatch(/^ReportStatusFunction/);
+  });
+
   it('warns at synth when a health_url is a local address the probe in Lambda cannot reach', () => {
     // Prepare
     const demo = buildStack(

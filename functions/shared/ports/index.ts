@@ -4,6 +4,7 @@ import type { AlarmSource } from './alarm-source.js';
 import type { ArtifactStore } from './artifact-store.js';
 import type { Clock } from './clock.js';
 import type { DeploymentStore } from './deployment-store.js';
+import type { MetricReader } from './metric-readings.js';
 import type { Notifier } from './notifier.js';
 import type { SourceControl } from './source-control.js';
 import type { CheckRunners, StepRunners } from './step-runner.js';
@@ -32,6 +33,8 @@ export interface Ports {
   artifacts: ArtifactStore;
   sourceControl: SourceControl;
   alarms: AlarmSource;
+  /** the services' metrics for the status reports, where the alarm source has none (CloudWatch on AWS) */
+  readings?: MetricReader;
   steps: StepRunners;
   checks: CheckRunners;
   workflow: WorkflowControl;
@@ -49,6 +52,7 @@ export type {
   CheckRunners,
   Clock,
   DeploymentStore,
+  MetricReader,
   Notifier,
   SourceControl,
   StepRunners,
