@@ -358,8 +358,11 @@ const alarmsGate = async (
       environment: service.environment,
       triggers: settings.triggers,
       alarms: service.monitoring.alarms,
-      // before the deploy every alarm counts, however long it has been firing
+      // before the deploy every alarm counts, however long it has been firing, and one that cannot be read
+      // blocks (fail safe): the bake's alarms_firing_at_start and unreadable_alarms do not apply to the gate
       since: new Date(0).toISOString(),
+      firingAtStart: 'breach',
+      unreadable: 'breaching',
     });
     if (!check.breached) return [pass(name, 'all triggers within targets')];
     const field = service.gates.alarms_override_field;

@@ -40,7 +40,8 @@ const sweepApprovals = async (ports: SweepPorts, expired: string[]) => {
 /**
  * The periodic safety net (every `check_interval`; a minute on AWS). For every baking deployment it reads
  * the rollback triggers and fails the bake interval on a breach (a source that cannot be read counts as a
- * breach: fail safe), or ends the interval when its status report is due. It also expires approvals.
+ * breach: fail safe, unless the service's `unreadable_alarms` is `notBreaching`, which logs a warning
+ * instead), or ends the interval when its status report is due. It also expires approvals.
  */
 export const sweepMonitors = async (
   ports: SweepPorts,
@@ -75,8 +76,19 @@ export const sweepMonitors = async (
         reason = check.reasons.join('; ');
         firstBreachAt = check.firstBreachAt;
       }
+      if (check.warnings?.length)
+        ports.logger.warn('ignoring alarms that cannot be read (unreadable_alarms: notBreaching)', {
+          deploymentId: deployment.deploymentId,
+          warnings: check.warnings,
+        });
     } catch (error) {
-      reason = `cannot read the rollback triggers (${errorMessage(error)}); failing safe`;
+      if (service.monitoring.unreadable_alarms === 'notBreaching')
+        // the team chose to bake on through a blind spot; the warning is what keeps it from being silent
+        ports.logger.warn('cannot read the rollback triggers; baking on (unreadable_alarms: notBreaching)', {
+          deploymentId: deployment.deploymentId,
+          error: errorMessage(error),
+        });
+      else reason = `cannot read the rollback triggers (${errorMessage(error)}); failing safe`;
     }
     if (reason) {
       await ports.store.updateDeployment(deployment.deploymentId, {

@@ -52,7 +52,10 @@ export const reportStatus = async (
       '**Metrics**:',
       ...formatMetrics(metrics, settings),
       '',
-      'All metrics within normal range.',
+      // alarms ignored under unreadable_alarms: notBreaching are said out loud, not hidden behind "normal"
+      ...(check.warnings?.length
+        ? [...check.warnings.map((w) => `⚠️ ${w}`), 'All other metrics within normal range.']
+        : ['All metrics within normal range.']),
     ].join('\n'),
   );
   return nextWait(monitoring.endsAt, now, settings.reportIntervalSeconds);

@@ -5,7 +5,10 @@ import type { MetricsSnapshot } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
 import { watchedAlarms } from './service-alarms.js';
 
-/** Reads the service's rollback triggers; only what fired after `since` (the bake start) counts. */
+/**
+ * Reads the service's rollback triggers; only what fired after `since` (the bake start) counts, unless the
+ * service's `alarms_firing_at_start` says otherwise.
+ */
 export const readTriggers = (
   service: Service,
   settings: ServiceSettings,
@@ -18,7 +21,12 @@ export const readTriggers = (
     triggers: settings.triggers,
     alarms: watchedAlarms(service),
     since,
+    firingAtStart: service.monitoring.alarms_firing_at_start,
+    unreadable: service.monitoring.unreadable_alarms,
   });
+
+/** The states a source gives an alarm it could not read (CloudWatchAlarmSource). */
+const UNREAD_STATES = new Set(['MISSING', 'UNREADABLE']);
 
 const fmt = (value: number | undefined, unit: string, digits = 2) =>
   value === undefined ? 'no data' : `${value.toFixed(digits)}${unit}`;
@@ -31,7 +39,11 @@ export const formatMetrics = (metrics: MetricsSnapshot, settings: ServiceSetting
     `- Response time (p99): ${fmt(metrics.p99Ms, ' ms', 0)} ${ok((metrics.p99Ms ?? 0) <= t.response_time_p99)} (rollback above ${t.response_time_p99} ms)`,
     `- Failed health checks: ${metrics.healthFailures ?? 0} ${ok((metrics.healthFailures ?? 0) < t.health_check_failures)} (rollback at ${t.health_check_failures})`,
     ...(metrics.requests !== undefined ? [`- Requests observed: ${metrics.requests}`] : []),
-    ...metrics.alarms.map((a) => `- Alarm ${a.name}: ${a.state} ${ok(a.state !== 'ALARM')}`),
+    // a missing or unreadable alarm is no ✓ even when unreadable_alarms (notBreaching) lets the bake go on
+    ...metrics.alarms.map(
+      (a) =>
+        `- Alarm ${a.name}: ${a.state} ${UNREAD_STATES.has(a.state) ? '⚠ (could not be read)' : ok(a.state !== 'ALARM')}`,
+    ),
   ];
 };
 

@@ -94,7 +94,8 @@ const round = (value: number, digits: number) => Math.round(value * 10 ** digits
  * `evaluateTrigger`): one datapoint per `check_interval`, N = the `_for` window / `check_interval`, M =
  * `error_rate_datapoints` / `response_time_p99_datapoints` (default all N), or `health_check_failures`
  * failed probes in a row. Readings before `since` are ignored; a period without requests or scrapes is
- * missing data, treated as the trigger's `_missing_data` policy says (default: not breaching).
+ * missing data, treated as the trigger's `_missing_data` policy says (default: not breaching). There are no
+ * named alarms locally, so the query's `alarms`, `firingAtStart` and `unreadable` have nothing to act on.
  */
 export class LocalMonitor implements AlarmSource {
   private readonly history = new Map<string, History>();

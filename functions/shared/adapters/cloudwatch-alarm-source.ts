@@ -25,8 +25,10 @@ const BATCH = 100;
 
 /**
  * The production `AlarmSource`: reads the service's CloudWatch alarms. An alarm in ALARM whose state changed
- * after `since` is a breach (one that was already firing before the bake started was a gate's business).
- * Fail safe: an alarm that cannot be read (missing, or the call failed) counts as breached.
+ * after `since` is a breach; one that was already firing before the bake started was a gate's business,
+ * unless `firingAtStart` is `breach`. An alarm that cannot be read (missing, or the call failed) counts as
+ * breached (fail safe), unless `unreadable` is `notBreaching`: then it is a warning, and its state
+ * (MISSING, UNREADABLE) stays in the metrics either way.
  *
  * @example
  * const check = await new CloudWatchAlarmSource({ client: new CloudWatchClient({}) }).check(query);
@@ -37,7 +39,13 @@ export class CloudWatchAlarmSource implements AlarmSource {
   async check(query: AlarmQuery): Promise<AlarmCheck> {
     const since = new Date(query.since);
     const reasons: string[] = [];
+    const warnings: string[] = [];
     const states: { name: string; state: string }[] = [];
+    const unreadable = (problem: string, fix = '') => {
+      if (query.unreadable === 'notBreaching')
+        warnings.push(`${problem}; ignored (unreadable_alarms: notBreaching)${fix}`);
+      else reasons.push(`${problem}; treated as breached${fix}`);
+    };
     for (let i = 0; i < query.alarms.length; i += BATCH) {
       const names = query.alarms.slice(i, i + BATCH);
       let found: Alarm[];
@@ -46,7 +54,7 @@ export class CloudWatchAlarmSource implements AlarmSource {
       } catch (error) {
         for (const name of names) {
           states.push({ name, state: 'UNREADABLE' });
-          reasons.push(`alarm ${name} could not be read (${(error as Error).name}); treated as breached`);
+          unreadable(`alarm ${name} could not be read (${(error as Error).name})`);
         }
         continue;
       }
@@ -54,18 +62,27 @@ export class CloudWatchAlarmSource implements AlarmSource {
         const alarm = found.find((a) => a.AlarmName === name);
         if (!alarm) {
           states.push({ name, state: 'MISSING' });
-          reasons.push(`alarm ${name} does not exist; treated as breached (fix monitoring.alarms)`);
+          unreadable(`alarm ${name} does not exist`, ' (fix monitoring.alarms)');
           continue;
         }
         const state = alarm.StateValue ?? 'UNKNOWN';
         states.push({ name, state });
+        if (state !== 'ALARM') continue;
         const changedAt = alarm.StateUpdatedTimestamp;
-        if (state === 'ALARM' && (!changedAt || changedAt > since)) {
-          reasons.push(`alarm ${name} is in ALARM: ${alarm.StateReason ?? 'no reason given'}`);
-        }
+        const why = alarm.StateReason ?? 'no reason given';
+        if (!changedAt || changedAt > since) reasons.push(`alarm ${name} is in ALARM: ${why}`);
+        else if (query.firingAtStart === 'breach')
+          reasons.push(
+            `alarm ${name} has been in ALARM since ${changedAt.toISOString()}, before the bake started: ${why}`,
+          );
       }
     }
-    return { breached: reasons.length > 0, reasons, metrics: { alarms: states } };
+    return {
+      breached: reasons.length > 0,
+      reasons,
+      metrics: { alarms: states },
+      ...(warnings.length ? { warnings } : {}),
+    };
   }
 
   /**

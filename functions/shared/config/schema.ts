@@ -276,6 +276,14 @@ export type HttpCheck = z.infer<typeof HttpCheckSchema>;
 export const MISSING_DATA = ['breaching', 'notBreaching', 'ignore', 'missing'] as const;
 export type MissingData = (typeof MISSING_DATA)[number];
 
+/** What the bake does with an alarm that is already in ALARM when it starts. */
+export const ALARMS_FIRING_AT_START = ['ignore', 'breach'] as const;
+export type AlarmsFiringAtStart = (typeof ALARMS_FIRING_AT_START)[number];
+
+/** What the bake does with an alarm it cannot read (CloudWatch's words, as for missing data). */
+export const UNREADABLE_ALARMS = ['breaching', 'notBreaching'] as const;
+export type UnreadableAlarms = (typeof UNREADABLE_ALARMS)[number];
+
 export const TriggersSchema = z.strictObject({
   /** percent of requests failing */
   error_rate: z.number().min(0).max(100).default(1.0),
@@ -435,8 +443,33 @@ export const ServiceSchema = z.strictObject({
       alarms: z.array(z.string()).default([]),
       /** where the service's metrics are in CloudWatch: the stack creates its trigger alarms from them */
       cloudwatch: CloudWatchMetricsSchema.optional(),
+      /**
+       * an alarm already in ALARM when the bake starts: `ignore` leaves it to the "No alarms firing" gate (the
+       * seed's rule: only alarms that change to ALARM after the deploy count); `breach` rolls back on it too
+       */
+      alarms_firing_at_start: z
+        .enum(ALARMS_FIRING_AT_START, {
+          error: `expected alarms_firing_at_start to be one of ${ALARMS_FIRING_AT_START.join(', ')}`,
+        })
+        .default('ignore'),
+      /**
+       * an alarm that does not exist or cannot be read, and a trigger read that fails: `breaching` rolls back
+       * (fail safe); `notBreaching` bakes on and reports it as a warning
+       */
+      unreadable_alarms: z
+        .enum(UNREADABLE_ALARMS, {
+          error: `expected unreadable_alarms to be one of ${UNREADABLE_ALARMS.join(', ')}`,
+        })
+        .default('breaching'),
     })
-    .default({ report_interval: 900, check_interval: 60, triggers: {}, alarms: [] }),
+    .default({
+      report_interval: 900,
+      check_interval: 60,
+      triggers: {},
+      alarms: [],
+      alarms_firing_at_start: 'ignore',
+      unreadable_alarms: 'breaching',
+    }),
   rollback: z
     .strictObject({
       enabled: z.boolean().optional(),

@@ -1,4 +1,4 @@
-import type { Triggers } from '../config/schema.js';
+import type { AlarmsFiringAtStart, Triggers, UnreadableAlarms } from '../config/schema.js';
 import type { MetricsSnapshot } from './deployment-store.js';
 
 export interface AlarmCheck {
@@ -11,6 +11,11 @@ export interface AlarmCheck {
    * breached (ISO), so the record can say how long the reaction took
    */
   firstBreachAt?: string;
+  /**
+   * what the source could not read but did not count as a breach (`unreadable: 'notBreaching'`): the caller
+   * logs or reports it, so an ignored alarm is never ignored silently
+   */
+  warnings?: string[];
 }
 
 export interface AlarmQuery {
@@ -18,8 +23,12 @@ export interface AlarmQuery {
   environment: string;
   triggers: Triggers;
   alarms: string[];
-  /** only alarms that changed to ALARM after this time count */
+  /** only alarms that changed to ALARM after this time count (unless `firingAtStart` is `breach`) */
   since: string;
+  /** a named alarm already in ALARM at `since`: `ignore` it, or count it as a `breach` */
+  firingAtStart: AlarmsFiringAtStart;
+  /** a named alarm that is missing or cannot be read: `breaching` (fail safe), or `notBreaching` with a warning */
+  unreadable: UnreadableAlarms;
 }
 
 /** One change of an alarm to ALARM. */

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { type SampleApp, startSampleApp } from '../../../examples/demo/sample-app/server.js';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import type { Service, Triggers } from '../../../functions/shared/config/schema.js';
-import type { AlarmCheck } from '../../../functions/shared/ports/alarm-source.js';
+import type { AlarmCheck, AlarmQuery } from '../../../functions/shared/ports/alarm-source.js';
 import { systemClock } from '../../../functions/shared/ports/clock.js';
 import { CommandStepRunner } from '../../../local/adapters/command-step-runner.js';
 import { HttpCheckRunner } from '../../../local/adapters/http-check-runner.js';
@@ -116,12 +116,14 @@ describe('the demo adapters against the sample app', () => {
       response_time_p99_for: 1,
       health_check_failures: 3,
     };
-    const query = (since: string) => ({
+    const query = (since: string): AlarmQuery => ({
       service: 'user-notifications',
       environment: 'production',
       triggers,
       alarms: [],
       since,
+      firingAtStart: 'ignore',
+      unreadable: 'breaching',
     });
     const healthySince = new Date().toISOString();
 

@@ -9,12 +9,20 @@ import { CloudWatchAlarmSource } from '../../../functions/shared/adapters/cloudw
 import { TriggersSchema } from '../../../functions/shared/config/schema.js';
 import type { AlarmQuery } from '../../../functions/shared/ports/alarm-source.js';
 
-const query = (alarms: string[], since = '2026-11-28T10:00:00.000Z'): AlarmQuery => ({
+/** The query `readTriggers` sends for a service with the default monitoring settings, changed by `options`. */
+const query = (
+  alarms: string[],
+  since = '2026-11-28T10:00:00.000Z',
+  options: Partial<Pick<AlarmQuery, 'firingAtStart' | 'unreadable'>> = {},
+): AlarmQuery => ({
   service: 'user-notifications',
   environment: 'production',
   triggers: TriggersSchema.parse({}),
   alarms,
   since,
+  firingAtStart: 'ignore',
+  unreadable: 'breaching',
+  ...options,
 });
 
 describe('CloudWatchAlarmSource', () => {
@@ -78,7 +86,47 @@ describe('CloudWatchAlarmSource', () => {
     const check = await source.check(query(['api-5xx']));
 
     // Assess
-    expect(check.breached).toBe(false);
+    expect(check).toEqual({
+      breached: false,
+      reasons: [],
+      metrics: { alarms: [{ name: 'api-5xx', state: 'ALARM' }] },
+    });
+  });
+
+  it('counts an alarm already in ALARM before the start when alarms_firing_at_start is breach', async () => {
+    // Prepare
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'api-5xx',
+          StateValue: 'ALARM',
+          StateReason: 'Threshold Crossed: 3 datapoints > 1',
+          StateUpdatedTimestamp: new Date('2026-11-28T09:59:00.000Z'),
+        },
+        {
+          AlarmName: 'api-p99',
+          StateValue: 'OK',
+          StateUpdatedTimestamp: new Date('2026-11-28T09:00:00.000Z'),
+        },
+      ],
+    });
+
+    // Act
+    const check = await source.check(query(['api-5xx', 'api-p99'], undefined, { firingAtStart: 'breach' }));
+
+    // Assess
+    expect(check).toEqual({
+      breached: true,
+      reasons: [
+        'alarm api-5xx has been in ALARM since 2026-11-28T09:59:00.000Z, before the bake started: Threshold Crossed: 3 datapoints > 1',
+      ],
+      metrics: {
+        alarms: [
+          { name: 'api-5xx', state: 'ALARM' },
+          { name: 'api-p99', state: 'OK' },
+        ],
+      },
+    });
   });
 
   it('counts a missing alarm as breached (fail safe)', async () => {
@@ -91,6 +139,34 @@ describe('CloudWatchAlarmSource', () => {
     // Assess
     expect(check.breached).toBe(true);
     expect(check.reasons[0]).toMatch(/renamed-alarm does not exist/);
+    expect(check.warnings).toBeUndefined();
+  });
+
+  it('reports a missing alarm as a warning, not a breach, when unreadable_alarms is notBreaching', async () => {
+    // Prepare
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolves({ MetricAlarms: [{ AlarmName: 'api-p99', StateValue: 'OK' }] });
+
+    // Act
+    const check = await source.check(
+      query(['renamed-alarm', 'api-p99'], undefined, { unreadable: 'notBreaching' }),
+    );
+
+    // Assess
+    expect(check).toEqual({
+      breached: false,
+      reasons: [],
+      metrics: {
+        alarms: [
+          { name: 'renamed-alarm', state: 'MISSING' },
+          { name: 'api-p99', state: 'OK' },
+        ],
+      },
+      warnings: [
+        'alarm renamed-alarm does not exist; ignored (unreadable_alarms: notBreaching) (fix monitoring.alarms)',
+      ],
+    });
   });
 
   it('counts alarms it cannot read as breached (fail safe)', async () => {
@@ -108,6 +184,56 @@ describe('CloudWatchAlarmSource', () => {
       { name: 'api-5xx', state: 'UNREADABLE' },
       { name: 'api-p99', state: 'UNREADABLE' },
     ]);
+  });
+
+  it('reports alarms it cannot read as warnings, not a breach, when unreadable_alarms is notBreaching', async () => {
+    // Prepare
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+
+    // Act
+    const check = await source.check(
+      query(['api-5xx', 'api-p99'], undefined, { unreadable: 'notBreaching' }),
+    );
+
+    // Assess
+    expect(check).toEqual({
+      breached: false,
+      reasons: [],
+      metrics: {
+        alarms: [
+          { name: 'api-5xx', state: 'UNREADABLE' },
+          { name: 'api-p99', state: 'UNREADABLE' },
+        ],
+      },
+      warnings: [
+        'alarm api-5xx could not be read (AccessDenied); ignored (unreadable_alarms: notBreaching)',
+        'alarm api-p99 could not be read (AccessDenied); ignored (unreadable_alarms: notBreaching)',
+      ],
+    });
+  });
+
+  it('still counts an alarm that went to ALARM after the start when unreadable_alarms is notBreaching', async () => {
+    // Prepare
+    cloudwatch.on(DescribeAlarmsCommand).resolves({
+      MetricAlarms: [
+        {
+          AlarmName: 'api-5xx',
+          StateValue: 'ALARM',
+          StateReason: 'Threshold Crossed',
+          StateUpdatedTimestamp: new Date('2026-11-28T10:05:00.000Z'),
+        },
+      ],
+    });
+
+    // Act
+    const check = await source.check(query(['api-5xx', 'gone'], undefined, { unreadable: 'notBreaching' }));
+
+    // Assess
+    expect(check.breached).toBe(true);
+    expect(check.reasons).toEqual(['alarm api-5xx is in ALARM: Threshold Crossed']);
+    expect(check.warnings).toEqual([expect.stringContaining('alarm gone does not exist')]);
   });
 
   it('reads composite alarms too and follows pages', async () => {

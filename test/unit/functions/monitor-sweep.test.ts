@@ -29,6 +29,13 @@ const baking = async (f: ReturnType<typeof fakePorts>, intervalEndsInSeconds = 6
   await f.store.setMonitorToken('t1-1', 'token-1');
 };
 
+/** Replaces the silent logger with one that keeps the warnings. */
+const capture = (f: ReturnType<typeof fakePorts>) => {
+  const warnings: { message: string; extra?: Record<string, unknown> }[] = [];
+  f.ports.logger = { ...f.ports.logger, warn: (message, extra) => warnings.push({ message, extra }) };
+  return warnings;
+};
+
 describe('sweepMonitors', () => {
   it('fails the bake interval at once when a trigger is breached', async () => {
     // Prepare
@@ -62,6 +69,93 @@ describe('sweepMonitors', () => {
     expect(f.workflow.failures[0]?.cause).toBe(
       'cannot read the rollback triggers (CloudWatch throttled); failing safe',
     );
+  });
+
+  it('bakes on with a warning when the triggers cannot be read and unreadable_alarms is notBreaching', async () => {
+    // Prepare
+    const f = fakePorts(
+      CONFIG.replace(
+        'alarms: [notifications-5xx]',
+        'alarms: [notifications-5xx], unreadable_alarms: notBreaching',
+      ),
+    );
+    const warnings = capture(f);
+    await baking(f, 60);
+    f.alarms.check = async () => {
+      throw new Error('CloudWatch throttled');
+    };
+
+    // Act
+    const early = await sweepMonitors(f.ports);
+    f.clock.advance(61);
+    const due = await sweepMonitors(f.ports);
+
+    // Assess: no rollback, the report still ends the interval, and every sweep says what it could not read
+    expect(early).toMatchObject({ checked: 1, failed: [], reported: [] });
+    expect(due).toMatchObject({ failed: [], reported: ['t1-1'] });
+    expect(f.workflow.failures).toEqual([]);
+    expect(f.workflow.successes).toEqual([{ token: 'token-1', output: { due: 'report' } }]);
+    expect((await f.store.getDeployment('t1-1'))?.monitoring?.breach).toBeUndefined();
+    expect(warnings).toEqual([
+      {
+        message: expect.stringContaining('cannot read the rollback triggers'),
+        extra: { deploymentId: 't1-1', error: 'CloudWatch throttled' },
+      },
+      expect.objectContaining({ extra: { deploymentId: 't1-1', error: 'CloudWatch throttled' } }),
+    ]);
+  });
+
+  it('logs the alarms the source ignored as unreadable', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    const warnings = capture(f);
+    await baking(f);
+    f.alarms.check = async () => ({
+      breached: false,
+      reasons: [],
+      metrics: { alarms: [{ name: 'notifications-5xx', state: 'MISSING' }] },
+      warnings: ['alarm notifications-5xx does not exist; ignored (unreadable_alarms: notBreaching)'],
+    });
+
+    // Act
+    const result = await sweepMonitors(f.ports);
+
+    // Assess
+    expect(result.failed).toEqual([]);
+    expect(warnings).toEqual([
+      {
+        message: expect.stringContaining('ignoring alarms that cannot be read'),
+        extra: {
+          deploymentId: 't1-1',
+          warnings: ['alarm notifications-5xx does not exist; ignored (unreadable_alarms: notBreaching)'],
+        },
+      },
+    ]);
+  });
+
+  it("asks the source with the service's alarms_firing_at_start and unreadable_alarms", async () => {
+    // Prepare
+    const defaults = fakePorts(CONFIG);
+    await baking(defaults);
+    const configured = fakePorts(
+      CONFIG.replace(
+        'alarms: [notifications-5xx]',
+        'alarms: [notifications-5xx], alarms_firing_at_start: breach, unreadable_alarms: notBreaching',
+      ),
+    );
+    await baking(configured);
+
+    // Act
+    await sweepMonitors(defaults.ports);
+    await sweepMonitors(configured.ports);
+
+    // Assess
+    expect(defaults.alarms.calls[0]).toMatchObject({
+      alarms: ['notifications-5xx'],
+      firingAtStart: 'ignore',
+      unreadable: 'breaching',
+    });
+    expect(configured.alarms.calls[0]).toMatchObject({ firingAtStart: 'breach', unreadable: 'notBreaching' });
   });
 
   it('does nothing before the report is due, and ends the interval when it is', async () => {

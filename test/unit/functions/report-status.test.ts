@@ -130,6 +130,30 @@ describe('reportStatus', () => {
     expect(record?.monitoring?.reports[0]?.metrics).toMatchObject({ errorRate: 0.2, p99Ms: 245 });
   });
 
+  it('says which alarms it ignored as unreadable instead of calling everything normal', async () => {
+    // Prepare
+    const f = fakePorts(CONFIG);
+    await baking(f);
+    f.alarms.check = async () => ({
+      breached: false,
+      reasons: [],
+      metrics: { alarms: [{ name: 'notifications-5xx', state: 'MISSING' }] },
+      warnings: ['alarm notifications-5xx does not exist; ignored (unreadable_alarms: notBreaching)'],
+    });
+
+    // Act
+    await reportStatus(T1_STATE, f.ports);
+
+    // Assess
+    const comment = f.tracker.comments.at(-1)?.text ?? '';
+    expect(comment).toContain('- Alarm notifications-5xx: MISSING ⚠ (could not be read)');
+    expect(comment).toContain(
+      '⚠️ alarm notifications-5xx does not exist; ignored (unreadable_alarms: notBreaching)',
+    );
+    expect(comment).toContain('All other metrics within normal range.');
+    expect(comment).not.toContain('All metrics within normal range.');
+  });
+
   it('keeps what the alarm source read when the metrics cannot be read, and does not roll back for it', async () => {
     // Prepare
     const f = fakePorts(CONFIG);

@@ -72,6 +72,8 @@ describe('LocalMonitor', () => {
       triggers,
       alarms: [],
       since: clock.now().toISOString(),
+      firingAtStart: 'ignore',
+      unreadable: 'breaching',
     };
   });
 

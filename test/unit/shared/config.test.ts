@@ -71,6 +71,55 @@ ${minimal}`;
     });
   });
 
+  it('bakes with the seed rules by default: alarms firing at the start ignored, unreadable alarms breaching', () => {
+    // Act
+    const config = parseConfig(minimal, 'devops-agent.yaml');
+
+    // Assess
+    expect(config.services[0]?.monitoring).toMatchObject({
+      alarms_firing_at_start: 'ignore',
+      unreadable_alarms: 'breaching',
+    });
+  });
+
+  it('fills the alarm defaults in a monitoring block that sets other keys, and reads the other values', () => {
+    // Act
+    const config = parseConfig(
+      `${minimal}    monitoring: { alarms: [api-5xx], alarms_firing_at_start: breach, unreadable_alarms: notBreaching }\n` +
+        `  - name: api\n    tracker: { list_id: "L2" }\n    steps: [{ name: Deploy, kind: command, run: [x] }]\n` +
+        `    approvers: [{ email: lead@example.com }]\n    monitoring: { alarms: [api-p99] }\n`,
+      'devops-agent.yaml',
+    );
+
+    // Assess
+    expect(
+      config.services.map((s) => [s.monitoring.alarms_firing_at_start, s.monitoring.unreadable_alarms]),
+    ).toEqual([
+      ['breach', 'notBreaching'],
+      ['ignore', 'breaching'],
+    ]);
+  });
+
+  it('names the allowed values of a wrong unreadable_alarms or alarms_firing_at_start', () => {
+    // Act
+    const unreadable = issuesOf(`${minimal}    monitoring: { unreadable_alarms: ignore }\n`);
+    const firing = issuesOf(`${minimal}    monitoring: { alarms_firing_at_start: fail }\n`);
+
+    // Assess
+    expect(unreadable.issues).toEqual([
+      expect.objectContaining({
+        path: 'services[0].monitoring.unreadable_alarms',
+        message: 'expected unreadable_alarms to be one of breaching, notBreaching',
+      }),
+    ]);
+    expect(firing.issues).toEqual([
+      expect.objectContaining({
+        path: 'services[0].monitoring.alarms_firing_at_start',
+        message: 'expected alarms_firing_at_start to be one of ignore, breach',
+      }),
+    ]);
+  });
+
   it('accepts durations with units', () => {
     // Act
     const config = parseConfig(`devops_agent:\n  monitoring_period: 90s\n${minimal}`, 'f.yaml');
