@@ -77,18 +77,13 @@ export const sweepMonitors = async (
         firstBreachAt = check.firstBreachAt;
       }
       if (check.warnings?.length)
-        ports.logger.warn('ignoring alarms that cannot be read (unreadable_alarms: notBreaching)', {
+        ports.logger.warn('baking on through alarms that cannot be read (unreadable_alarms: notBreaching)', {
           deploymentId: deployment.deploymentId,
           warnings: check.warnings,
         });
     } catch (error) {
-      if (service.monitoring.unreadable_alarms === 'notBreaching')
-        // the team chose to bake on through a blind spot; the warning is what keeps it from being silent
-        ports.logger.warn('cannot read the rollback triggers; baking on (unreadable_alarms: notBreaching)', {
-          deploymentId: deployment.deploymentId,
-          error: errorMessage(error),
-        });
-      else reason = `cannot read the rollback triggers (${errorMessage(error)}); failing safe`;
+      // unreadable_alarms: notBreaching turned an unreadable source into warnings above; this is fail safe
+      reason = `cannot read the rollback triggers (${errorMessage(error)}); failing safe`;
     }
     if (reason) {
       await ports.store.updateDeployment(deployment.deploymentId, {

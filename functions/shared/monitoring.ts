@@ -3,27 +3,43 @@ import type { Service } from './config/schema.js';
 import type { AlarmCheck } from './ports/alarm-source.js';
 import type { MetricsSnapshot } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
+import { errorMessage } from './errors.js';
 import { watchedAlarms } from './service-alarms.js';
 
 /**
  * Reads the service's rollback triggers; only what fired after `since` (the bake start) counts, unless the
- * service's `alarms_firing_at_start` says otherwise.
+ * service's `alarms_firing_at_start` says otherwise. A source that cannot be read at all throws (fail safe:
+ * the caller rolls back), unless the service's `unreadable_alarms` is `notBreaching`: then the read is not a
+ * breach but a warning the caller logs and reports, so the blind spot is never silent.
  */
-export const readTriggers = (
+export const readTriggers = async (
   service: Service,
   settings: ServiceSettings,
   since: string,
   ports: Pick<Ports, 'alarms'>,
-): Promise<AlarmCheck> =>
-  ports.alarms.check({
-    service: service.name,
-    environment: service.environment,
-    triggers: settings.triggers,
-    alarms: watchedAlarms(service),
-    since,
-    firingAtStart: service.monitoring.alarms_firing_at_start,
-    unreadable: service.monitoring.unreadable_alarms,
-  });
+): Promise<AlarmCheck> => {
+  try {
+    return await ports.alarms.check({
+      service: service.name,
+      environment: service.environment,
+      triggers: settings.triggers,
+      alarms: watchedAlarms(service),
+      since,
+      firingAtStart: service.monitoring.alarms_firing_at_start,
+      unreadable: service.monitoring.unreadable_alarms,
+    });
+  } catch (error) {
+    if (service.monitoring.unreadable_alarms !== 'notBreaching') throw error;
+    return {
+      breached: false,
+      reasons: [],
+      metrics: { alarms: [] },
+      warnings: [
+        `cannot read the rollback triggers (${errorMessage(error)}); baking on (unreadable_alarms: notBreaching)`,
+      ],
+    };
+  }
+};
 
 /** The states a source gives an alarm it could not read (CloudWatchAlarmSource). */
 const UNREAD_STATES = new Set(['MISSING', 'UNREADABLE']);

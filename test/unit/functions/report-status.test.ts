@@ -167,4 +167,30 @@ describe('reportStatus', () => {
     expect(next.done).toBe(false);
     expect(f.tracker.comments.at(-1)?.text).toContain('Error rate: 0.02% ✓');
   });
+
+  it('fails the step when the alarm source cannot be read (fail safe), and reports on with notBreaching', async () => {
+    // Prepare
+    const unreadable = (config: string) => {
+      const f = fakePorts(config);
+      f.alarms.check = () => Promise.reject(new Error('AccessDenied'));
+      return f;
+    };
+    const failSafe = unreadable(CONFIG);
+    const bakeOn = unreadable(
+      CONFIG.replace('monitoring:', 'monitoring:\n      unreadable_alarms: notBreaching'),
+    );
+    await baking(failSafe);
+    await baking(bakeOn);
+
+    // Act
+    const failed = reportStatus(T1_STATE, failSafe.ports);
+    const next = await reportStatus(T1_STATE, bakeOn.ports);
+
+    // Assess
+    await expect(failed).rejects.toThrow('AccessDenied');
+    expect(next.done).toBe(false);
+    expect(bakeOn.tracker.comments.at(-1)?.text).toContain(
+      '⚠️ cannot read the rollback triggers (AccessDenied); baking on (unreadable_alarms: notBreaching)',
+    );
+  });
 });
