@@ -29,10 +29,23 @@ export const acquireLock = async (
   );
   const record = await ports.store.getDeployment(state.deploymentId);
   if (!result.acquired && record?.stage !== 'WaitForLock') {
-    await ports.store.updateDeployment(state.deploymentId, { stage: 'WaitForLock', status: 'queued' });
+    await ports.store.updateDeployment(state.deploymentId, {
+      stage: 'WaitForLock',
+      status: 'queued',
+      queuePosition: result.position,
+    });
     await ports.tracker.comment(
       state.taskId,
       `⏳ Queued: ${result.holder ?? 'another deployment'} is deploying ${state.service} to ${state.environment}. Position in queue: ${result.position}. This deployment starts when it finishes.`,
+    );
+  } else if (!result.acquired && record?.queuePosition !== result.position) {
+    // the queue moved (one ahead finished or gave up): say so once per change, not on every retry
+    await ports.store.updateDeployment(state.deploymentId, { queuePosition: result.position });
+    await ports.tracker.comment(
+      state.taskId,
+      result.position === 1
+        ? `⏳ Queue moved: next in line for ${state.service} in ${state.environment}${result.holder ? ` (after ${result.holder})` : ''}.`
+        : `⏳ Queue moved: position ${result.position} for ${state.service} in ${state.environment}.`,
     );
   }
   if (result.acquired)

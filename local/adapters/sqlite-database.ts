@@ -87,6 +87,10 @@ export const MIGRATIONS: readonly string[] = [
     message TEXT NOT NULL
   );
   `,
+  // FIFO locks: a waiter's place lasts while it keeps asking (LOCK_WAITER_TTL_MS); '' = not seen since
+  `
+  ALTER TABLE lock_waiters ADD COLUMN seen_at TEXT NOT NULL DEFAULT '';
+  `,
 ];
 
 let sqlite: typeof Sqlite | undefined;

@@ -8,6 +8,7 @@ import {
   type DeploymentRecord,
   type DeploymentStore,
   type LockResult,
+  waiterIsFresh,
   withApprovalDefaults,
 } from '../../functions/shared/ports/deployment-store.js';
 import { type Database, transaction } from './sqlite-database.js';
@@ -116,8 +117,15 @@ export class SqliteDeploymentStore implements DeploymentStore {
   async acquireLock(key: string, owner: string, expiresAt: string, now: string): Promise<LockResult> {
     return transaction(this.db, () => {
       const lock = this.db.prepare('SELECT owner, expires_at FROM locks WHERE lock_key = ?').get(key);
-      const free = !lock || lock.owner === owner || String(lock.expires_at) <= now;
-      if (free) {
+      // waiters that stopped asking lose their place (a crashed run cannot block the queue behind it)
+      const waiters = this.db
+        .prepare('SELECT owner, seen_at FROM lock_waiters WHERE lock_key = ? ORDER BY seq')
+        .all(key)
+        .filter((w) => w.owner === owner || waiterIsFresh(String(w.seen_at), now));
+      const mine = waiters.findIndex((w) => w.owner === owner);
+      const ahead = mine === -1 ? waiters.length : mine;
+      const free = !lock || String(lock.expires_at) <= now;
+      if (lock?.owner === owner || (free && ahead === 0)) {
         this.db
           .prepare(
             `INSERT INTO locks (lock_key, owner, expires_at) VALUES (?, ?, ?)
@@ -128,16 +136,16 @@ export class SqliteDeploymentStore implements DeploymentStore {
         return { acquired: true, position: 0 };
       }
       this.db
-        .prepare('INSERT INTO lock_waiters (lock_key, owner) VALUES (?, ?) ON CONFLICT DO NOTHING')
-        .run(key, owner);
-      const ahead = this.db
         .prepare(
-          `SELECT COUNT(*) AS n FROM lock_waiters
-           WHERE lock_key = ? AND seq < (SELECT seq FROM lock_waiters WHERE lock_key = ? AND owner = ?)`,
+          `INSERT INTO lock_waiters (lock_key, owner, seen_at) VALUES (?, ?, ?)
+           ON CONFLICT (lock_key, owner) DO UPDATE SET seen_at = excluded.seen_at`,
         )
-        .get(key, key, owner);
-      // The holder is ahead too: the first waiter is at position 1.
-      return { acquired: false, holder: String(lock.owner), position: Number(ahead?.n ?? 0) + 1 };
+        .run(key, owner, now);
+      return {
+        acquired: false,
+        ...(free || !lock ? {} : { holder: String(lock.owner) }),
+        position: ahead + 1,
+      };
     });
   }
 

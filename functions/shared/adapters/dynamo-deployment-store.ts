@@ -18,6 +18,7 @@ import {
   type DeploymentRecord,
   type DeploymentStore,
   type LockResult,
+  waiterIsFresh,
   withApprovalDefaults,
 } from '../ports/deployment-store.js';
 import { GSI1 } from './dynamo-table.js';
@@ -231,36 +232,38 @@ export class DynamoDeploymentStore implements DeploymentStore {
   }
 
   async acquireLock(lockKey: string, owner: string, expiresAt: string, now: string): Promise<LockResult> {
-    try {
-      // Free, ours already (renewal), or a lease that ran out: take it in one conditional write.
-      await this.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: { ...key.lock(lockKey), owner, expiresAt },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner OR #expiresAt <= :now',
-          ExpressionAttributeNames: { '#pk': 'pk', '#owner': 'owner', '#expiresAt': 'expiresAt' },
-          ExpressionAttributeValues: { ':owner': owner, ':now': now },
-        }),
-      );
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      return this.queue(lockKey, owner, now);
+    const { holder, waiters } = await this.lockState(lockKey, owner, now);
+    const mine = waiters.findIndex((w) => w.owner === owner);
+    const ahead = mine === -1 ? waiters.length : mine;
+    const heldByOther = holder !== undefined && holder.owner !== owner && holder.expiresAt > now;
+    // FIFO: a free lock goes to the first waiter still asking; the holder renews its own lease
+    if (holder?.owner === owner || (!heldByOther && ahead === 0)) {
+      try {
+        // Free, ours already (renewal), or a lease that ran out: take it in one conditional write, so of
+        // two callers that both saw it free only one wins.
+        await this.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: { ...key.lock(lockKey), owner, expiresAt },
+            ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner OR #expiresAt <= :now',
+            ExpressionAttributeNames: { '#pk': 'pk', '#owner': 'owner', '#expiresAt': 'expiresAt' },
+            ExpressionAttributeValues: { ':owner': owner, ':now': now },
+          }),
+        );
+        await this.send(new DeleteCommand({ TableName: this.tableName, Key: key.waiter(lockKey, owner) }));
+        return { acquired: true, position: 0 };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
     }
-    await this.send(new DeleteCommand({ TableName: this.tableName, Key: key.waiter(lockKey, owner) }));
-    return { acquired: true, position: 0 };
+    return this.queue(lockKey, owner, now);
   }
 
-  /** Joins the queue once (keeping the first arrival time) and reports the place in it. */
-  private async queue(lockKey: string, owner: string, now: string): Promise<LockResult> {
-    await this.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: key.waiter(lockKey, owner),
-        UpdateExpression: 'SET #queuedAt = if_not_exists(#queuedAt, :queuedAt), #owner = :owner',
-        ExpressionAttributeNames: { '#queuedAt': 'queuedAt', '#owner': 'owner' },
-        ExpressionAttributeValues: { ':queuedAt': `${now}#${monotonic()}`, ':owner': owner },
-      }),
-    );
+  /**
+   * The lock item and the waiters still holding their place (`waiterIsFresh`; the caller's own entry
+   * always counts), in arrival order, read consistently.
+   */
+  private async lockState(lockKey: string, owner: string, now: string) {
     const items = await this.queryAll({
       TableName: this.tableName,
       KeyConditionExpression: '#pk = :pk',
@@ -268,13 +271,33 @@ export class DynamoDeploymentStore implements DeploymentStore {
       ExpressionAttributeValues: { ':pk': `LOCK#${lockKey}` },
       ConsistentRead: true,
     });
-    const holder = items.find((i) => i.sk === ITEM)?.owner as string | undefined;
+    const lock = items.find((i) => i.sk === ITEM);
+    const holder = lock ? { owner: String(lock.owner), expiresAt: String(lock.expiresAt) } : undefined;
     const waiters = items
       .filter((i) => String(i.sk).startsWith('WAITER#'))
-      .sort((a, b) => String(a.queuedAt).localeCompare(String(b.queuedAt)));
+      .filter((i) => i.owner === owner || waiterIsFresh(i.seenAt as string | undefined, now))
+      .sort((a, b) => String(a.queuedAt).localeCompare(String(b.queuedAt)))
+      .map((i) => ({ owner: String(i.owner) }));
+    return { holder, waiters };
+  }
+
+  /** Joins the queue once (keeping the first arrival time), refreshes the place and reports it. */
+  private async queue(lockKey: string, owner: string, now: string): Promise<LockResult> {
+    await this.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.waiter(lockKey, owner),
+        UpdateExpression:
+          'SET #queuedAt = if_not_exists(#queuedAt, :queuedAt), #owner = :owner, #seenAt = :seenAt',
+        ExpressionAttributeNames: { '#queuedAt': 'queuedAt', '#owner': 'owner', '#seenAt': 'seenAt' },
+        ExpressionAttributeValues: { ':queuedAt': `${now}#${monotonic()}`, ':owner': owner, ':seenAt': now },
+      }),
+    );
+    const { holder, waiters } = await this.lockState(lockKey, owner, now);
     const ahead = waiters.findIndex((w) => w.owner === owner);
+    const held = holder !== undefined && holder.expiresAt > now;
     // The holder is ahead too: the first waiter is at position 1.
-    return { acquired: false, ...(holder ? { holder } : {}), position: Math.max(0, ahead) + 1 };
+    return { acquired: false, ...(held ? { holder: holder.owner } : {}), position: Math.max(0, ahead) + 1 };
   }
 
   async releaseLock(lockKey: string, owner: string): Promise<void> {

@@ -63,6 +63,8 @@ export interface CheckResult {
   passed: boolean;
   detail: string;
   durationMs: number;
+  /** how many times it ran, when it needed more than one try */
+  attempts?: number;
 }
 
 export interface MetricsSnapshot {
@@ -108,6 +110,32 @@ export interface ApprovalVote {
   linkId?: string;
 }
 
+/** What a deployment ships, as the gates found it: the release and its pull request (lead time starts at the merge). */
+export interface ReleaseInfo {
+  /** the task's "Release" field (what the steps deploy as `{{release}}`), when it has one */
+  version?: string;
+  /** owner/name */
+  repository?: string;
+  prNumber?: number;
+  prUrl?: string;
+  prTitle?: string;
+  /** when the pull request was merged (ISO 8601) */
+  mergedAt?: string;
+  /** the merge commit */
+  commit?: string;
+}
+
+/** A step of the plan as the record keeps it: what it would do and what it replaces. */
+export interface PlannedStep {
+  name: string;
+  kind: string;
+  /** what the step does, with the release filled in */
+  action: string;
+  /** what it replaces, as observed when the plan was made */
+  current?: string;
+  timeoutSeconds?: number;
+}
+
 /** Everything known about one deployment; the console, the CLI and the deployment record read it. */
 export interface DeploymentRecord {
   deploymentId: string;
@@ -128,7 +156,17 @@ export interface DeploymentRecord {
   gates?: GateResult[];
   /** the migrations the release adds, classified (when the migration gate is configured) */
   migrations?: MigrationFinding[];
-  plan?: { hash: string; key: string; risk: 'low' | 'medium' | 'high'; markdown: string };
+  /** the release and its pull request, when the gates found one */
+  release?: ReleaseInfo;
+  plan?: {
+    hash: string;
+    key: string;
+    risk: 'low' | 'medium' | 'high';
+    markdown: string;
+    /** why the risk is what it is */
+    reasons?: string[];
+    steps?: PlannedStep[];
+  };
   approval?: ApprovalDecision;
   steps: StepRecord[];
   verification?: CheckResult[];
@@ -156,15 +194,31 @@ export interface DeploymentRecord {
   error?: { name: string; message: string };
   outcome?: Outcome;
   recordKey?: string;
+  /** while queued for the service/environment lock: the place last told on the task (1: next) */
+  queuePosition?: number;
 }
 
 export interface LockResult {
   acquired: boolean;
-  /** the deployment holding the lock when not acquired */
+  /** the deployment holding the lock when not acquired (absent: free, but a waiter ahead goes first) */
   holder?: string;
-  /** 0 when acquired, else how many deployments are ahead */
+  /** 0 when acquired, else the place in the queue (1: next) */
   position: number;
 }
+
+/**
+ * A waiter that has not asked for the lock again for this long has gone (its run crashed or was stopped):
+ * it no longer holds its place, so one dead run delays the queue behind it by at most this. Waiting runs
+ * ask every `lockRetrySeconds` (30 s by default), far more often, so a slow retry never loses its place.
+ */
+export const LOCK_WAITER_TTL_MS = 30 * 60_000;
+
+/** Whether a waiter last seen at `seenAt` still holds its place at `now` (ISO times). */
+export const waiterIsFresh = (
+  seenAt: string | undefined,
+  now: string,
+  ttlMs: number = LOCK_WAITER_TTL_MS,
+): boolean => seenAt !== undefined && seenAt !== '' && Date.parse(seenAt) > Date.parse(now) - ttlMs;
 
 export interface ApprovalRecord {
   approvalId: string;
@@ -222,7 +276,11 @@ export interface DeploymentStore {
     since?: string;
   }): Promise<DeploymentRecord[]>;
 
-  /** One holder per key; a lease past `expiresAt` may be taken over (a crashed run cannot block forever). */
+  /**
+   * One holder per key; the others queue in arrival order (FIFO): a free lock goes to the first waiter that
+   * still asks (`LOCK_WAITER_TTL_MS`), a lease past `expiresAt` may be taken over (a crashed run cannot block
+   * forever). Each call of a waiter keeps its place and refreshes it.
+   */
   acquireLock(key: string, owner: string, expiresAt: string, now: string): Promise<LockResult>;
   releaseLock(key: string, owner: string): Promise<void>;
 

@@ -164,7 +164,8 @@ describe('DynamoDeploymentStore', () => {
   });
 
   it('takes a lock that is free, its own, or past its lease in one conditional write', async () => {
-    // Prepare
+    // Prepare: nobody holds it or waits for it (a consistent read of the lock's partition says so)
+    documents.on(QueryCommand).resolves({ Items: [] });
     documents.on(PutCommand).resolves({});
 
     // Act
@@ -182,6 +183,7 @@ describe('DynamoDeploymentStore', () => {
       ConditionExpression: 'attribute_not_exists(#pk) OR #owner = :owner OR #expiresAt <= :now',
       ExpressionAttributeValues: { ':owner': 'dep-1', ':now': '2026-11-28T10:00:00.000Z' },
     });
+    expect(documents).toHaveReceivedCommandWith(QueryCommand, { ConsistentRead: true });
   });
 
   it('decides an approval only while it is pending', async () => {
