@@ -31,9 +31,10 @@ import { EmailIdentity, Identity } from 'aws-cdk-lib/aws-ses';
 import { LogLevel } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { GSI1 } from '../functions/shared/adapters/dynamo-table.js';
-import { loadConfigFile } from '../functions/shared/config/load.js';
+import { configIssueAt, loadConfigFile } from '../functions/shared/config/load.js';
 import { settingsFor } from '../functions/shared/config/resolve.js';
-import type { Config } from '../functions/shared/config/schema.js';
+import type { Check, Config } from '../functions/shared/config/schema.js';
+import { ConfigError } from '../functions/shared/errors.js';
 import { generatedAlarmNames, HEALTH_METRICS, watchedAlarms } from '../functions/shared/service-alarms.js';
 import { CALLBACK_STATES, TASK_STATE_NAMES, type TaskStateName } from '../functions/shared/workflow.js';
 import { DeployPipeline, TASK_TIMEOUT_SECONDS } from '../statemachine/deploy-pipeline.js';
@@ -298,6 +299,7 @@ export class DevopsAgentStack extends Stack {
     }
     this.grantSiteSteps(taskFunctions);
     this.grantClusters(taskFunctions);
+    this.grantCheckSecrets(taskFunctions, configFile);
 
     const workflowLogs = new LogGroup(this, 'WorkflowLogs', {
       retention: RetentionDays.THREE_MONTHS,
@@ -667,6 +669,66 @@ export class DevopsAgentStack extends Stack {
     };
     for (const fn of [fns.ExecuteStep, fns.Rollback, fns.CreatePlan]) grant(fn, stepClusters);
     grant(fns.Verify, checkClusters);
+  }
+
+  /**
+   * `secretsmanager:GetSecretValue` on the secrets the verification checks name (an http check's
+   * `auth.secret`, a sql check's `url_secret`) and on no other: Verify and VerifyRollback run the http and
+   * sql checks (the rollback's verification skips only rollout checks); ExecuteStep reads, before the first
+   * step, the baselines of the sql checks with `expect_not_less_than_before` (`takeBaselines`). A sql check
+   * with only `url_env` fails the synth: a Lambda has no such variable, so on AWS it could never connect.
+   */
+  private grantCheckSecrets(fns: Record<TaskStateName, NodeFunction>, configFile: string) {
+    const issues = this.config.services.flatMap((service, s) =>
+      service.verification.flatMap((check, c) =>
+        check.kind === 'sql' && check.url_secret === undefined
+          ? [
+              configIssueAt(
+                configFile,
+                ['services', s, 'verification', c],
+                `services ${service.name}/${service.environment}, check "${check.name}": url_env ${check.url_env} has no value in a Lambda, so on AWS this check has no database URL; add url_secret (the Secrets Manager secret holding the URL) for AWS, and keep url_env for the local runtime`,
+              ),
+            ]
+          : [],
+      ),
+    );
+    if (issues.length > 0) throw new ConfigError(issues);
+
+    const checks = this.config.services.flatMap((s) => s.verification);
+    const secretOf = (check: Check): string[] =>
+      check.kind === 'http' && check.auth
+        ? [check.auth.secret]
+        : check.kind === 'sql' && check.url_secret !== undefined
+          ? [check.url_secret]
+          : [];
+    // Secrets Manager appends "-" and six random characters to a secret's name in its ARN, so a name or a
+    // partial ARN matches them with "-??????"; a complete ARN ends with them already. CDK's
+    // Secret.fromSecretArn tells the two apart the same way, with the same blind spot: a partial ARN whose
+    // name ends in "-" and six letters or digits is taken as complete (give the name or the complete ARN).
+    const arnOf = (id: string): string =>
+      id.startsWith('arn:')
+        ? /-[A-Za-z0-9]{6}$/.test(id)
+          ? id
+          : `${id}-??????`
+        : this.formatArn({
+            service: 'secretsmanager',
+            resource: 'secret',
+            resourceName: `${id}-??????`,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          });
+    const grant = (fn: NodeFunction, ids: string[]) => {
+      const unique = [...new Set(ids)].sort();
+      if (unique.length > 0)
+        fn.grantPrincipal.addToPrincipalPolicy(
+          new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: unique.map(arnOf) }),
+        );
+    };
+    grant(fns.Verify, checks.flatMap(secretOf));
+    grant(fns.VerifyRollback, checks.filter((c) => c.kind !== 'rollout').flatMap(secretOf));
+    grant(
+      fns.ExecuteStep,
+      checks.filter((c) => c.kind === 'sql' && c.expect_not_less_than_before).flatMap(secretOf),
+    );
   }
 
   private grantPut(fn: NodeFunction, prefix: 'plans' | 'records') {

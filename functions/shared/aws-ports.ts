@@ -146,8 +146,9 @@ export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports =>
     // the runners themselves (the Kubernetes client, the S3 sync) are bundled only into the functions that
     // run, undo or describe steps, which pass them in; the others know the kinds (the runtime gate)
     steps: options.steps?.(env) ?? stepKindsOnly(),
-    // check credentials (`auth.secret`, `url_secret`) are Secrets Manager secret ids; the Verify role must
-    // be granted them
+    // check credentials (`auth.secret`, `url_secret`) are Secrets Manager secret ids, which the stack grants
+    // to the functions that run checks (grantCheckSecrets); a Lambda sets no `url_env` variable, so a sql
+    // check's URL comes from its url_secret here
     checks: {
       http: new HttpCheckRunner({ secret: readSecret }),
       sql: new SqlCheckRunner({ env: (name) => readVariable(name), secret: readSecret }),

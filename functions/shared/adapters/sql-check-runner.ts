@@ -295,7 +295,8 @@ type Read = { rows: unknown[][]; ms: number } | { problem: string };
  * Runs `sql` verification checks against PostgreSQL (`postgres://`, `postgresql://`) or MySQL/MariaDB
  * (`mysql://`, `mariadb://`): one connection per check, one guarded statement in a read-only transaction
  * that is rolled back, bounded by the check's `timeout` and the time left of `verification_timeout`. The URL
- * comes from the variable `url_env` names or the secret `url_secret` names, and never appears in a result.
+ * comes from the variable `url_env` names when it is set, else from the secret `url_secret` names, and never
+ * appears in a result.
  * A failing expectation or an unreachable database is an answer (`passed: false`), never a throw.
  *
  * @example
@@ -344,22 +345,39 @@ export class SqlCheckRunner implements CheckRunner {
     return check;
   }
 
-  private async url(check: SqlCheck): Promise<{ url: string } | { problem: string }> {
-    if (check.url_env !== undefined) {
-      const url = this.env(check.url_env);
-      return url
-        ? { url }
-        : { problem: `${check.url_env} is not set (url_env): no database URL to connect to` };
+  /**
+   * The variable first, then the secret: one check with both serves the local runtime (the variable is set
+   * there) and AWS (no such variable in a Lambda, so the secret is read). `source` names where the URL came
+   * from, never the URL.
+   */
+  private async url(check: SqlCheck): Promise<{ url: string; source: string } | { problem: string }> {
+    const variable = check.url_env;
+    if (variable !== undefined) {
+      const url = this.env(variable);
+      if (url) return { url, source: variable };
     }
-    const id = check.url_secret ?? '';
+    const id = check.url_secret;
+    if (id === undefined) {
+      return {
+        problem:
+          variable === undefined
+            ? 'neither url_env nor url_secret is given: no database URL to connect to'
+            : `${variable} is not set (url_env): no database URL to connect to`,
+      };
+    }
     if (!this.secret) {
       return {
-        problem: `url_secret needs Secrets Manager, which this runtime does not read; use url_env here`,
+        problem:
+          variable === undefined
+            ? `url_secret needs Secrets Manager, which this runtime does not read; use url_env here`
+            : `${variable} is not set (url_env), and url_secret needs Secrets Manager, which this runtime does not read: set ${variable}`,
       };
     }
     try {
       const url = await this.secret(id);
-      return url ? { url } : { problem: `secret ${id} (url_secret) holds no database URL` };
+      return url
+        ? { url, source: `secret ${id}` }
+        : { problem: `secret ${id} (url_secret) holds no database URL` };
     } catch (error) {
       // the SDK's error name says enough (ResourceNotFoundException, AccessDeniedException)
       return { problem: `cannot read secret ${id} (url_secret): ${(error as Error).name ?? 'error'}` };
@@ -369,8 +387,7 @@ export class SqlCheckRunner implements CheckRunner {
   private async read(check: SqlCheck, timeLeftMs?: number): Promise<Read> {
     const found = await this.url(check);
     if ('problem' in found) return found;
-    const { url } = found;
-    const source = check.url_env !== undefined ? check.url_env : `secret ${check.url_secret}`;
+    const { url, source } = found;
     const dialect = dialectOf(url);
     if (!dialect) {
       return {

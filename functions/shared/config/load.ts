@@ -23,6 +23,13 @@ const nodeAt = (doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
   return undefined;
 };
 
+/** `services[0].verification[1]`: a path as the issues name it. */
+const fieldPath = (path: readonly PropertyKey[]): string =>
+  path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+    .join('')
+    .replace(/^\./, '');
+
 /** Parses and validates configuration text; throws ConfigError naming the file, line and field of each problem. */
 export const parseConfig = (text: string, file: string): Config => {
   const lineCounter = new LineCounter();
@@ -52,10 +59,7 @@ export const parseConfig = (text: string, file: string): Config => {
       file,
       line: pos?.line,
       column: pos?.col,
-      path: path
-        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-        .join('')
-        .replace(/^\./, ''),
+      path: fieldPath(path),
       message: describeExpected(issue),
     };
   });
@@ -79,4 +83,24 @@ export const loadConfigFile = (file: string): Config => {
     );
   }
   return parseConfig(text, file);
+};
+
+/**
+ * A problem a later rule finds in a valid file (the stack's rules for AWS), located as the loader locates
+ * its own: the file, the line of the field at `path` (or of its nearest parent), the field and the message.
+ */
+export const configIssueAt = (
+  file: string,
+  path: readonly (string | number)[],
+  message: string,
+): ConfigIssue => {
+  const lineCounter = new LineCounter();
+  let offset: number | undefined;
+  try {
+    offset = nodeAt(parseDocument(readFileSync(file, 'utf8'), { lineCounter }), path)?.range?.[0];
+  } catch {
+    // the file was loaded a moment ago; without it the issue still names the file and the field
+  }
+  const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
+  return { file, line: pos?.line, column: pos?.col, path: fieldPath(path), message };
 };

@@ -223,9 +223,12 @@ export const SqlCheckSchema = z
   .strictObject({
     name,
     kind: z.literal('sql'),
-    /** the environment variable holding the connection URL (postgres://, postgresql://, mysql://, mariadb://) */
+    /**
+     * the environment variable holding the connection URL (postgres://, postgresql://, mysql://, mariadb://);
+     * used when it is set, so locally; a Lambda has no such variable
+     */
     url_env: envName.optional(),
-    /** on AWS: the Secrets Manager secret holding the connection URL */
+    /** the Secrets Manager secret (name or ARN) holding the connection URL; read when url_env is unset (AWS) */
     url_secret: z.string().min(1).optional(),
     query: z.string().min(1),
     /** the first column of the first row equals this value, or compares to it ({ op: '>=', value: 3 }) */
@@ -242,9 +245,10 @@ export const SqlCheckSchema = z
       .refine((s) => s <= 300, { error: 'a check query may run at most 5m' }),
     ...checkRetries(2, 1),
   })
-  .refine((c) => (c.url_env === undefined) !== (c.url_secret === undefined), {
+  // both may be given: one file serves the local runtime (url_env) and the stack on AWS (url_secret)
+  .refine((c) => c.url_env !== undefined || c.url_secret !== undefined, {
     error:
-      'give the connection URL as url_env (an environment variable) or url_secret (a secret), one of them',
+      'no connection URL: add url_env (the environment variable holding it, for the local runtime) and/or url_secret (the Secrets Manager secret holding it, needed on AWS)',
     path: ['url_env'],
   });
 export type SqlCheck = z.infer<typeof SqlCheckSchema>;

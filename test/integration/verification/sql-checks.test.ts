@@ -248,6 +248,32 @@ const suite = (target: Target) => () => {
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
+  it('reads the URL from url_secret when the url_env variable is not set, as in a Lambda', async () => {
+    // Prepare: the variable is set locally only; the secret lookup stands in for Secrets Manager
+    const lambda = new SqlCheckRunner({
+      env: () => undefined,
+      secret: async (id) => ({ 'prod/db-url': target.url, 'prod/bad-db-url': target.failingUrl })[id],
+    });
+    const both = (name: string, url_secret: string) =>
+      check({
+        name,
+        url_secret,
+        query: `SELECT version FROM ${t('schema_migrations')} ORDER BY version DESC LIMIT 1`,
+        expect: Number(VERSION),
+      });
+
+    // Act
+    const read = await lambda.run(both('Rows', 'prod/db-url'));
+    const failed = await lambda.run(both('Unreachable', 'prod/bad-db-url'));
+
+    // Assess
+    expect(read).toMatchObject({ passed: true, detail: expect.stringContaining(`value=${VERSION}`) });
+    expect(failed.detail).toMatch(
+      new RegExp(`^cannot connect to ${target.database} \\(secret prod/bad-db-url\\): .+`),
+    );
+    expect(JSON.stringify(failed)).not.toContain('Sup3r-Secret-pw');
+  });
+
   it('fails a connection with the reason, without the URL or its password', async () => {
     // Act
     const result = await runner.run(check({ name: 'Unreachable', url_env: 'BAD_DB_URL' }));

@@ -419,6 +419,62 @@ describe('SqlCheckRunner', () => {
     );
   });
 
+  it('connects with url_env when the variable is set and with url_secret otherwise', async () => {
+    // Prepare: one check for both runtimes, as the local runtime and a Lambda see it
+    const db = new FakeDatabase();
+    db.rows = [['1']];
+    const both = check({ url_secret: 'prod/notifications-db' });
+    const looked: string[] = [];
+    const secret = async (id: string) => {
+      looked.push(id);
+      return id === 'prod/notifications-db' ? 'mariadb://ro:pw@db:3306/app' : undefined;
+    };
+    const local = new SqlCheckRunner({
+      env: (name) => ({ NOTIFICATIONS_DB_URL: URL_PG })[name],
+      secret,
+      connect: db.connect,
+    });
+    const lambda = new SqlCheckRunner({ env: () => undefined, secret, connect: db.connect });
+
+    // Act
+    const fromVariable = await local.run(both);
+    const fromSecret = await lambda.run(both);
+
+    // Assess
+    expect([fromVariable.passed, fromSecret.passed]).toEqual([true, true]);
+    expect(db.connects.map((c) => c.url)).toEqual([URL_PG, 'mariadb://ro:pw@db:3306/app']);
+    expect(looked).toEqual(['prod/notifications-db']);
+  });
+
+  it('names the secret a URL came from, and both sources when neither yields one', async () => {
+    // Prepare
+    const db = new FakeDatabase();
+    const both = check({ url_secret: 'prod/notifications-db' });
+    const lambda = (secret: (id: string) => Promise<string | undefined>) =>
+      new SqlCheckRunner({ env: () => undefined, secret, connect: db.connect });
+
+    // Act
+    const sqlite = await lambda(async () => 'sqlite:///tmp/x.db').run(both);
+    const empty = await lambda(async () => undefined).run(both);
+    const denied = await lambda(async () => {
+      throw Object.assign(new Error('not allowed'), { name: 'AccessDeniedException' });
+    }).run(both);
+    const local = await new SqlCheckRunner({ env: () => undefined, connect: db.connect }).run(both);
+
+    // Assess
+    expect(sqlite.detail).toBe(
+      'secret prod/notifications-db does not hold a postgres://, postgresql://, mysql:// or mariadb:// URL',
+    );
+    expect(empty.detail).toBe('secret prod/notifications-db (url_secret) holds no database URL');
+    expect(denied.detail).toBe(
+      'cannot read secret prod/notifications-db (url_secret): AccessDeniedException',
+    );
+    expect(local.detail).toBe(
+      'NOTIFICATIONS_DB_URL is not set (url_env), and url_secret needs Secrets Manager, which this runtime does not read: set NOTIFICATIONS_DB_URL',
+    );
+    expect(db.connects).toHaveLength(0);
+  });
+
   it('takes the baseline only for checks that compare with it', async () => {
     // Prepare
     const db = new FakeDatabase();
@@ -467,21 +523,26 @@ describe('SqlCheckSchema', () => {
     });
   });
 
-  it('needs exactly one of url_env and url_secret', () => {
+  it('takes url_env, url_secret or both, and refuses neither saying what to add', () => {
     // Act
-    const neither = SqlCheckSchema.safeParse({ name: 'Rows', kind: 'sql', query: 'SELECT 1' });
-    const both = SqlCheckSchema.safeParse({
-      name: 'R',
-      kind: 'sql',
-      url_env: 'DB',
-      url_secret: 's',
-      query: 'SELECT 1',
-    });
+    const parse = (urls: Record<string, string>) =>
+      SqlCheckSchema.safeParse({ name: 'Rows', kind: 'sql', query: 'SELECT 1', ...urls });
+    const neither = parse({});
+    const variable = parse({ url_env: 'DB' });
+    const secret = parse({ url_secret: 'prod/db-url' });
+    const both = parse({ url_env: 'DB', url_secret: 'prod/db-url' });
 
     // Assess
+    expect([variable.success, secret.success]).toEqual([true, true]);
+    expect(both.data).toMatchObject({ url_env: 'DB', url_secret: 'prod/db-url' });
     expect(neither.success).toBe(false);
-    expect(both.success).toBe(false);
-    expect(neither.error?.issues[0]?.message).toContain('url_env');
+    expect(neither.error?.issues).toEqual([
+      expect.objectContaining({
+        path: ['url_env'],
+        message:
+          'no connection URL: add url_env (the environment variable holding it, for the local runtime) and/or url_secret (the Secrets Manager secret holding it, needed on AWS)',
+      }),
+    ]);
   });
 
   it('describes the expectations for the plan', () => {

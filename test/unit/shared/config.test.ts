@@ -1,4 +1,7 @@
-import { parseConfig } from '../../../functions/shared/config/load.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configIssueAt, parseConfig } from '../../../functions/shared/config/load.js';
 import { settingsFor } from '../../../functions/shared/config/resolve.js';
 import { ConfigError } from '../../../functions/shared/errors.js';
 
@@ -199,6 +202,34 @@ ${minimal}`;
     expect(error.issues[0]).toMatchObject({
       path: 'services[0].steps[1].name',
       message: expect.stringContaining('used twice'),
+    });
+  });
+});
+
+describe('configIssueAt', () => {
+  it('locates a field of a valid file as the loader does, or names the file and field when it cannot', () => {
+    // Prepare
+    const file = join(mkdtempSync(join(tmpdir(), 'config-issue-')), 'devops-agent.yaml');
+    writeFileSync(file, minimal);
+
+    // Act
+    const step = configIssueAt(file, ['services', 0, 'steps', 0], 'a problem');
+    const missing = configIssueAt(join(file, 'gone.yaml'), ['services', 0], 'a problem');
+
+    // Assess
+    expect(step).toEqual({
+      file,
+      line: 6,
+      column: 9,
+      path: 'services[0].steps[0]',
+      message: 'a problem',
+    });
+    expect(missing).toEqual({
+      file: join(file, 'gone.yaml'),
+      line: undefined,
+      column: undefined,
+      path: 'services[0]',
+      message: 'a problem',
     });
   });
 });
