@@ -3,7 +3,7 @@ import { contextFor } from '../shared/deployment.js';
 import { errorMessage, NotFoundError, TransientDependencyError } from '../shared/errors.js';
 import { activeFreeze, type FreezeWindow } from '../shared/freeze.js';
 import { classifyMigration } from '../shared/migrations/classify.js';
-import type { GateResult, MigrationFinding } from '../shared/ports/deployment-store.js';
+import type { GateResult, MigrationFinding, ReleaseInfo } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
 import type { PullRequestInfo } from '../shared/ports/source-control.js';
 import type { TrackerTask } from '../shared/ports/tracker.js';
@@ -13,6 +13,8 @@ const APPROVED = ['approved', 'yes', 'passed', 'done', '✓'];
 /** Where the release's pull request is found on the task (custom fields); else by `CU-<task id>`. */
 export const PR_FIELD = 'PR';
 export const REPOSITORY_FIELD = 'Repository';
+/** The task's field naming the release (what the steps deploy as `{{release}}`), for the record. */
+export const RELEASE_FIELD = 'Release';
 
 type GatePorts = Pick<Ports, 'sourceControl' | 'alarms' | 'steps' | 'checks' | 'clock'>;
 type Ctx = {
@@ -278,7 +280,27 @@ const migrationGate = async (
       };
 };
 
-const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: MigrationFinding[] }> => {
+/** The release the task names and its pull request, for the record (lead time starts at the merge). */
+const releaseOf = (task: TrackerTask, repository: string | undefined, pr?: PullRequestInfo): ReleaseInfo => {
+  const version = task.customFields[RELEASE_FIELD]?.trim();
+  return {
+    ...(version ? { version } : {}),
+    ...(repository ? { repository } : {}),
+    ...(pr
+      ? {
+          prNumber: pr.number,
+          prUrl: pr.url,
+          prTitle: pr.title,
+          ...(pr.mergedAt ? { mergedAt: pr.mergedAt } : {}),
+          ...(pr.mergeCommitSha ? { commit: pr.mergeCommitSha } : {}),
+        }
+      : {}),
+  };
+};
+
+const sourceGates = async (
+  ctx: Ctx,
+): Promise<{ gates: GateResult[]; findings?: MigrationFinding[]; pr?: PullRequestInfo }> => {
   const { service, task, ports } = ctx;
   const { ci, pr_merged, protected_branch, migrations } = service.gates;
   const names = [
@@ -293,9 +315,11 @@ const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: 
     return { gates: names.map((n) => fail(n, 'no repository known', reason)) };
   }
   let findings: MigrationFinding[] | undefined;
+  let found: PullRequestInfo | undefined;
   const gates = await evaluate(ctx, names, async () => {
     const pr = await findPullRequest(ctx, repository);
     if ('missing' in pr) return names.map((n) => fail(n, 'no pull request found', pr.missing));
+    found = pr;
     const results: GateResult[] = [];
     if (pr_merged) {
       const protectedBase = protected_branch
@@ -343,7 +367,7 @@ const sourceGates = async (ctx: Ctx): Promise<{ gates: GateResult[]; findings?: 
     }
     return results;
   });
-  return { gates, ...(findings ? { findings } : {}) };
+  return { gates, ...(findings ? { findings } : {}), ...(found ? { pr: found } : {}) };
 };
 
 const alarmsGate = async (
@@ -401,9 +425,15 @@ export const checkGates = async (
     ...service.gates.sign_off.map((signOff) => signOffGate(signOff, task)),
     ...(service.gates.alarms_clear ? await alarmsGate(ctx, settings) : []),
   ];
+  const release = releaseOf(
+    task,
+    task.customFields[REPOSITORY_FIELD]?.trim() || service.repository,
+    source.pr,
+  );
   await ports.store.updateDeployment(state.deploymentId, {
     gates,
     ...(source.findings ? { migrations: source.findings } : {}),
+    ...(Object.keys(release).length > 0 ? { release } : {}),
   });
   const now = ports.clock.now().toISOString();
   for (const gate of gates.filter((g) => g.override)) {

@@ -128,7 +128,25 @@ export const createPlan = async (
   );
   await ports.store.updateDeployment(state.deploymentId, {
     stage: 'CreatePlan',
-    plan: { hash, key, risk, markdown },
+    plan: {
+      hash,
+      key,
+      risk,
+      markdown,
+      reasons: plan.risk.reasons,
+      // what the record shows as "old → new" and how long each step may take
+      steps: plan.steps.map((s, i) => {
+        const configured = service.steps[i];
+        const timeout = configured && 'timeout' in configured ? configured.timeout : undefined;
+        return {
+          name: s.name,
+          kind: s.kind,
+          action: s.action,
+          ...(s.current ? { current: s.current } : {}),
+          ...(typeof timeout === 'number' ? { timeoutSeconds: timeout } : {}),
+        };
+      }),
+    },
   });
   await ports.tracker.comment(
     state.taskId,

@@ -68,7 +68,11 @@ export const runChecks = async (
       result = await attempt();
       attempted += 1;
     }
-    results.push(attempted > 1 ? { ...result, detail: `${result.detail} (attempt ${attempted})` } : result);
+    results.push(
+      attempted > 1
+        ? { ...result, detail: `${result.detail} (attempt ${attempted})`, attempts: attempted }
+        : result,
+    );
   }
   return results;
 };

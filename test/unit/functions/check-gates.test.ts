@@ -36,6 +36,43 @@ describe('checkGates', () => {
     ]);
   });
 
+  it('records the release and its pull request with the merge time and commit, for the record and lead time', async () => {
+    // Prepare
+    const f = await setup();
+    f.tracker.add({ id: 't1', name: 'User Notifications', customFields: { ...FIELDS, Release: 'v2.3.0' } });
+    f.sourceControl.pr = { ...f.sourceControl.pr, mergedAt: '2026-11-27T16:42:00Z' };
+
+    // Act
+    await checkGates(STATE, f.ports);
+
+    // Assess
+    expect((await f.store.getDeployment('t1-1'))?.release).toEqual({
+      version: 'v2.3.0',
+      repository: 'acme/notifications',
+      prNumber: 42,
+      prUrl: 'https://github.com/acme/notifications/pull/42',
+      prTitle: 'User notifications',
+      mergedAt: '2026-11-27T16:42:00Z',
+      commit: 'abc1234def5678',
+    });
+  });
+
+  it('records no pull request when none is found, and the release it names', async () => {
+    // Prepare
+    const f = await setup();
+    f.tracker.add({ id: 't1', name: 'User Notifications', customFields: { ...FIELDS, Release: 'v2' } });
+    f.sourceControl.failures = [new NotFoundError('no such PR')];
+
+    // Act
+    await checkGates(STATE, f.ports);
+
+    // Assess
+    expect((await f.store.getDeployment('t1-1'))?.release).toEqual({
+      version: 'v2',
+      repository: 'acme/notifications',
+    });
+  });
+
   it('says how to fix a task without a repository', async () => {
     // Prepare
     const f = await setup();

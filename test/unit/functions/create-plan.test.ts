@@ -54,6 +54,28 @@ describe('createPlan', () => {
     expect(f.artifacts.files.get('plans/t1-1.md')).toContain('`deploy backend` (now: `backend v1.4.2`)');
   });
 
+  it('keeps the risk reasons and each step with what it replaces and its timeout on the deployment', async () => {
+    // Prepare
+    const f = await setup();
+    f.steps.currents = { 'Deploy backend': 'backend v1.4.2' };
+
+    // Act
+    await createPlan(STATE, f.ports);
+
+    // Assess
+    const plan = JSON.parse(f.artifacts.files.get('plans/t1-1.json') ?? '{}') as DeploymentPlan;
+    const stored = (await f.store.getDeployment('t1-1'))?.plan;
+    expect(stored?.reasons).toEqual(plan.risk.reasons);
+    expect(stored?.steps?.map((s) => s.name)).toEqual(plan.steps.map((s) => s.name));
+    expect(stored?.steps?.find((s) => s.name === 'Deploy backend')).toEqual({
+      name: 'Deploy backend',
+      kind: plan.steps.find((s) => s.name === 'Deploy backend')?.kind,
+      action: plan.steps.find((s) => s.name === 'Deploy backend')?.action,
+      current: 'backend v1.4.2',
+      timeoutSeconds: expect.any(Number),
+    });
+  });
+
   it('says in the plan when a step runner cannot read what runs now, and still plans', async () => {
     // Prepare
     const f = await setup();
