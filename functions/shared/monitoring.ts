@@ -1,9 +1,9 @@
 import type { ServiceSettings } from './config/resolve.js';
 import type { Service } from './config/schema.js';
+import { errorMessage } from './errors.js';
 import type { AlarmCheck } from './ports/alarm-source.js';
 import type { MetricsSnapshot } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
-import { errorMessage } from './errors.js';
 import { watchedAlarms } from './service-alarms.js';
 
 /**
