@@ -2,7 +2,8 @@
  * The local console: one static page that polls /api/state each second and shows the deployments with
  * their current state and steps, each bake as inline SVG charts (error rate and p99 over time with the
  * thresholds, the first breaching datapoint, the rollback's start and the reason; health probes as a strip),
- * the embedded tracker's tasks with their comments, and the mail outbox.
+ * the record documents with the DORA figures of the last 30 days, the embedded tracker's tasks with their
+ * comments, and the mail outbox.
  */
 export const renderConsole = (): string => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>devops-agent console</title>
@@ -30,6 +31,7 @@ button{cursor:pointer}.wide{grid-column:1 / span 2}section{overflow-x:auto}
 <header><h1>devops-agent · local console</h1></header>
 <main>
 <section class="wide"><h2>Deployments</h2><table id="deployments"><thead><tr><th>Deployment</th><th>Task</th><th>Status</th><th>State</th><th>Steps</th><th>Documents</th></tr></thead><tbody></tbody></table></section>
+<section class="wide" aria-labelledby="records-heading"><h2 id="records-heading">Deployment records</h2><div id="dora"></div><ul id="records"><li>No record yet.</li></ul></section>
 <section class="wide" aria-labelledby="bakes-heading"><h2 id="bakes-heading">Bake</h2><div id="bakes"><p>No bake yet.</p></div></section>
 <section><h2>Tasks (embedded tracker)</h2><div id="tasks"></div></section>
 <section><h2>Outbox</h2><div id="outbox"></div></section>
@@ -51,6 +53,7 @@ async function refresh() {
     return '<tr><td>' + esc(d.deploymentId) + '</td><td>' + esc(d.taskName) + '</td><td class="status ' + esc(d.status) + '">' + esc(d.status) + '</td><td>' + esc(ex ? ex.currentState + ' (' + ex.status + ')' : d.stage) + '</td><td>' + steps + '</td><td>' + docs + '</td></tr>';
   }).join('');
   drawBakes(state.deployments);
+  drawRecords(state);
   document.querySelector('#tasks').innerHTML = state.tasks.map((t) =>
     '<h3>' + esc(t.name) + ' <small>(' + esc(t.id) + ') · <span class="status">' + esc(t.status) + '</span></small> <button onclick="move(\\'' + esc(t.id) + '\\', \\'Ready to Deploy\\')">Move to Ready to Deploy</button></h3>' +
     t.comments.map((c) => '<div class="comment">' + link(c.text) + '</div>').join('')).join('');
@@ -128,6 +131,23 @@ function renderBakes(deployments) {
       bakeChart(d, b, 'errorRate', 'Error rate', (v) => (v < 10 ? v.toFixed(1) : Math.round(v)) + ' %', t.errorRate) +
       bakeChart(d, b, 'p99Ms', 'p99 latency', (v) => Math.round(v) + ' ms', t.p99Ms) + '</div>' + healthStrip(d, b) + why + '</figure>';
   }).join('');
+}
+/** the DORA figures (Markdown lines: bold and list items) and the record documents, newest first */
+const md = (line) => esc(line).replace(/\\*\\*(.+?)\\*\\*/g, '<strong>$1</strong>');
+function renderRecords(state) {
+  const lines = (state.dora && state.dora.lines) || [];
+  const dora = '<p>' + md(lines[0] || '') + '</p><ul class="dora">' + lines.slice(1).filter((l) => l.startsWith('- ')).map((l) => '<li>' + md(l.slice(2)) + '</li>').join('') + '</ul>';
+  const items = (state.records || []).map((r) => '<li><a href="/artifacts/' + esc(r.recordKey) + '">' + esc(r.deploymentId) + '</a> · ' + esc(r.taskName) + ' · ' + esc(r.service) + ' → ' + esc(r.environment) +
+    ' · <span class="status ' + esc(r.outcome) + '">' + esc(r.outcome) + '</span>' + (r.finishedAt ? ' · ' + esc(r.finishedAt) : '') + '</li>').join('');
+  return { dora, items: items || '<li>No record yet.</li>' };
+}
+let recordsDrawn = '';
+function drawRecords(state) {
+  const { dora, items } = renderRecords(state);
+  if (dora + items === recordsDrawn) return;
+  document.querySelector('#dora').innerHTML = dora;
+  document.querySelector('#records').innerHTML = items;
+  recordsDrawn = dora + items;
 }
 let drawn = '';
 const drawBakes = (deployments) => { const html = renderBakes(deployments); if (html !== drawn) { document.querySelector('#bakes').innerHTML = html; drawn = html; } };

@@ -10,6 +10,7 @@ import type { Notification } from '../functions/shared/ports/notifier.js';
 import type { TrackerComment, TrackerTask } from '../functions/shared/ports/tracker.js';
 import type { BakeChart } from './bake-chart.js';
 import { renderConsole } from './console-page.js';
+import { recordsView } from './console-records.js';
 import type { LocalExecution } from './runner.js';
 
 const MAX_BODY_BYTES = 256 * 1024;
@@ -128,9 +129,12 @@ export const startLocalServer = async (
 
     if (method === 'GET' && path === '/api/state') {
       const tasks = await sources.tasks();
+      const deployments = await ports.store.listDeployments();
       return json(res, 200, {
         tasks: await Promise.all(tasks.map(async (t) => ({ ...t, comments: await sources.comments(t.id) }))),
-        deployments: (await ports.store.listDeployments()).map(({ plan, ...d }) => ({
+        // the record documents and the DORA figures of the last 30 days
+        ...recordsView(deployments, ports.clock.now()),
+        deployments: deployments.map(({ plan, ...d }) => ({
           ...d,
           planKey: plan?.key,
           risk: plan?.risk,
