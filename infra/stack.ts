@@ -3,7 +3,9 @@ import {
   type App,
   ArnFormat,
   type CfnElement,
+  CfnOutput,
   Duration,
+  Fn,
   RemovalPolicy,
   Stack,
   type StackProps,
@@ -314,6 +316,7 @@ export class DevopsAgentStack extends Stack {
       logs: { destination: workflowLogs, level: LogLevel.ALL, includeExecutionData: false },
     });
     const machine = this.pipeline.stateMachine;
+    this.addOutputs(publicUrl, taskFunctions);
     // CDK's LambdaInvoke grants each function and its versions ("<fn>:*"); logs delivery and X-Ray take "*".
     for (const name of TASK_STATE_NAMES) {
       const logicalId = this.getLogicalId(taskFunctions[name].function.node.defaultChild as CfnElement);
@@ -501,6 +504,30 @@ export class DevopsAgentStack extends Stack {
         maxEventAge: Duration.minutes(1),
       }),
     });
+  }
+
+  /**
+   * What a person or the CLI needs after `cdk deploy`: the webhook URL for `clickup setup`, the roles to map
+   * in EKS access entries, and where the workflow, the store and the documents are. Export names start with
+   * the stack name, so several stacks in one account do not clash.
+   */
+  private addOutputs(publicUrl: string, fns: Record<TaskStateName, NodeFunction>) {
+    const output = (id: string, value: string, description: string) =>
+      new CfnOutput(this, id, { value, description, exportName: `${this.stackName}-${id}` });
+    output('WebhookUrl', `${publicUrl}/webhooks/clickup`, 'devops-agent clickup setup --endpoint <this>');
+    output('ApprovalBaseUrl', `${publicUrl}/approvals`, 'where the approval links in the mails point');
+    output('StateMachineArn', this.pipeline.stateMachine.stateMachineArn, 'the deployment workflow');
+    output('TableName', this.table.tableName, 'the store: deployments, locks, approvals, audit');
+    output('DocumentBucket', this.bucket.bucketName, 'plans/ and records/ of every deployment');
+    // the functions that talk to Kubernetes: map each role in the cluster (docs/deploy-to-aws.md)
+    output(
+      'KubernetesRoleArns',
+      Fn.join(
+        ',',
+        (['ExecuteStep', 'Rollback', 'CreatePlan', 'Verify'] as const).map((n) => fns[n].role.roleArn),
+      ),
+      'ExecuteStep, Rollback, CreatePlan and Verify roles: give each an EKS access entry',
+    );
   }
 
   /** The store's items and its one index: no table scans, no other tables. */

@@ -348,6 +348,29 @@ describe('DevopsAgentStack', () => {
     ]);
   });
 
+  it('outputs the webhook URL, the roles to map in EKS and where the workflow, store and documents are', () => {
+    // Act
+    const outputs = template.findOutputs('*');
+    const text = (id: string) => JSON.stringify(outputs[id]?.Value);
+
+    // Assess
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'WebhookUrl',
+        'ApprovalBaseUrl',
+        'StateMachineArn',
+        'TableName',
+        'DocumentBucket',
+        'KubernetesRoleArns',
+      ]),
+    );
+    expect(text('WebhookUrl')).toMatch(/execute-api.*\/v1\/webhooks\/clickup/);
+    expect(outputs.WebhookUrl?.Export).toEqual({ Name: 'DevopsAgent-WebhookUrl' });
+    for (const fn of ['ExecuteStepFunction', 'RollbackFunction', 'CreatePlanFunction', 'VerifyFunction'])
+      expect(text('KubernetesRoleArns')).toContain(fn);
+    expect(text('KubernetesRoleArns')).not.toContain('AcknowledgeFunction');
+  });
+
   it('has no IAM statement allowing "*" actions, or every action on "*"', () => {
     // Prepare
     const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
