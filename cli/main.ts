@@ -1,6 +1,7 @@
 import { ConfigError, errorMessage } from '../functions/shared/errors.js';
 import { CLICKUP_SETUP_HELP, clickupSetupCommand } from './clickup-setup-command.js';
 import { CliError, type CliIo, UsageError } from './io.js';
+import { validateCommand } from './validate-command.js';
 
 export const HELP = `devops-agent <command> [options]
 
@@ -8,10 +9,12 @@ Commands:
   clickup setup   check the configured lists' statuses in ClickUp and register one signed webhook per list
   local           run the agent on this machine (on ClickUp when CLICKUP_API_TOKEN is set)
   plan <task-id>  dry run: run the gates and print the task's deployment plan, changing nothing
+  validate        load the configuration and print OK with one line per service, or every problem
   help            this text; devops-agent <command> --help lists a command's options
 
 Exit codes:
-  0  done (local: stopped cleanly; plan: the plan was printed and every gate passed)
+  0  done (local: stopped cleanly; plan: the plan was printed and every gate passed; validate: the
+     configuration is valid)
   1  failed: a configuration, environment, tracker or ClickUp problem (plan: an unknown task), or a list
      lacks a configured status; the message says what to fix
   2  the command line is wrong: an unknown command or option, a missing or malformed option or argument
@@ -23,7 +26,7 @@ const CLICKUP_HELP = `devops-agent clickup <command>
   setup   check the lists' statuses and register the webhooks (devops-agent clickup setup --help)
 `;
 
-const KNOWN = 'clickup setup, local, plan, help';
+const KNOWN = 'clickup setup, local, plan, validate, help';
 
 const dispatch = async (argv: string[], io: CliIo): Promise<number> => {
   const [command, ...rest] = argv;
@@ -46,6 +49,8 @@ const dispatch = async (argv: string[], io: CliIo): Promise<number> => {
       const { planCommand } = await import('./plan-command.js');
       return planCommand(rest, io);
     }
+    case 'validate':
+      return validateCommand(rest, io);
     case 'clickup': {
       const [sub, ...options] = rest;
       if (sub === 'setup') return clickupSetupCommand(options, io);

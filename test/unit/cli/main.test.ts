@@ -34,12 +34,12 @@ describe('devops-agent command line', () => {
 
   it('names the known commands and exits 2 on an unknown command', async () => {
     // Act
-    const result = await cli(['deploy']);
+    const result = await cli(['redeploy']);
 
     // Assess
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'devops-agent: unknown command "deploy"; the known commands are clickup setup, local, plan, help (devops-agent --help says more)\n',
+      'devops-agent: unknown command "redeploy"; the known commands are clickup setup, local, plan, validate, help (devops-agent --help says more)\n',
     );
   });
 
