@@ -15,9 +15,12 @@ const secondsBetween = (from?: string, to?: string): number | undefined => {
   return Number.isFinite(value) ? value : undefined;
 };
 
+/** A duration between two times; under 10 s to a tenth of a second (steps of a local run take less than one). */
 const seconds = (from?: string, to?: string) => {
   const value = secondsBetween(from, to);
-  return value === undefined ? '–' : formatDuration(Math.max(0, value));
+  if (value === undefined) return '–';
+  const positive = Math.max(0, value);
+  return positive < 10 ? `${positive.toFixed(1)}s` : formatDuration(positive);
 };
 
 /** Text for a Markdown table cell: no pipes or line breaks. */

@@ -71,6 +71,23 @@ const runDemo = async (args: string[], configText?: string) => {
   return { code, stdout, stderr, summary, dataDir };
 };
 
+/** The sections every deployment record document has, in order (the rollback only after one). */
+const RECORD_SECTIONS = [
+  '## What was deployed',
+  '## Plan',
+  '## Gates',
+  '## Approval',
+  '## Step timings',
+  '## Verification',
+  '## Metrics over the bake',
+  '## Outcome',
+];
+
+const recordDocument = (dataDir: string, deploymentId: string) =>
+  readFileSync(join(dataDir, 'artifacts', 'records', `${deploymentId}.md`), 'utf8');
+
+const headingsOf = (markdown: string) => markdown.split('\n').filter((l) => l.startsWith('## '));
+
 const readState = async (dataDir: string, deploymentId: string) => {
   const db = openDatabase(join(dataDir, 'devops-agent.db'));
   try {
@@ -112,6 +129,12 @@ describe('npm start (the demo)', () => {
       expect(state.mails[0]?.text).toContain('/approvals/');
       expect(state.audit.map((a) => a.action)).toContain('approved');
       expect(run.stdout).toContain('🔗 Approval link');
+      const document = recordDocument(run.dataDir, run.summary?.deploymentId ?? '');
+      expect(headingsOf(document)).toEqual([...RECORD_SECTIONS, '## Follow-ups']);
+      expect(document).toContain('- Release: **v2**');
+      expect(document).toMatch(/- Merged: 2026-11-27T16:42:00Z \(lead time to Deployed: .+\)/);
+      expect(state.record?.release).toMatchObject({ prNumber: 42, mergedAt: '2026-11-27T16:42:00Z' });
+      expect(state.comments.at(-1)).toContain(`/artifacts/records/${run.summary?.deploymentId}.md`);
     },
     DEMO_TIMEOUT_MS,
   );
@@ -139,6 +162,10 @@ describe('npm start (the demo)', () => {
       const rollbackStartedAt = Date.parse(state.record?.rollback?.startedAt ?? '');
       expect(state.record?.rollback?.reactionMs).toBe(rollbackStartedAt - firstBreachAt);
       expect(state.record?.rollback?.reactionMs).toBeGreaterThan(0);
+      const document = recordDocument(run.dataDir, run.summary?.deploymentId ?? '');
+      expect(headingsOf(document)).toEqual([...RECORD_SECTIONS, '## Rollback', '## Follow-ups']);
+      expect(document).toMatch(/- \[ \] Find the cause of ".+" before redeploying v2-bad\./);
+      expect(report).toContain(`/artifacts/records/${run.summary?.deploymentId}.md`);
     },
     DEMO_TIMEOUT_MS,
   );

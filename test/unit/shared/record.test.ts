@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { DeploymentRecord, StepRecord } from '../../../functions/shared/ports/deployment-store.js';
 import {
   type ApprovalContext,
@@ -273,7 +275,7 @@ describe('renderRecord', () => {
 
     // Assess
     expect(section(text, 'Step timings')).toContain(
-      '| 2 | Deploy backend | command | succeeded | 2026-11-28T10:05:00.000Z | 4s | 60s | now v2 |',
+      '| 2 | Deploy backend | command | succeeded | 2026-11-28T10:05:00.000Z | 4.0s | 60s | now v2 |',
     );
     expect(section(text, 'Verification')).toContain('- ✓ Health (http, 4 ms): 200 in 4 ms');
     expect(section(text, 'Metrics over the bake')).toContain(
@@ -293,7 +295,7 @@ describe('renderRecord', () => {
     expect(text).toContain(
       'Started 2026-11-28T10:08:12.000Z, 12s after the first breaching datapoint (2026-11-28T10:08:00.000Z).',
     );
-    expect(text).toContain('- Deploy backend: rolled-back (back to v1), 4s');
+    expect(text).toContain('- Deploy backend: rolled-back (back to v1), 4.0s');
     expect(text).toContain('- verify ✓ Health (http, 3 ms): 200 in 3 ms');
   });
 
@@ -492,5 +494,41 @@ describe('writeRecord', () => {
     // Assess
     expect(key).toBe('');
     expect(await artifacts.get('records/nope.md')).toBeUndefined();
+  });
+});
+
+describe('docs/examples (records of real demo runs, `npm run docs:records`)', () => {
+  const read = (name: string) =>
+    readFileSync(resolve(import.meta.dirname, '../../../docs/examples', name), 'utf8');
+  const headings = (text: string) => text.split('\n').filter((l) => l.startsWith('#'));
+  const SECTIONS = [
+    '# Deployment record: User Notifications',
+    '## What was deployed',
+    '## Plan',
+    '## Gates',
+    '## Approval',
+    '## Step timings',
+    '## Verification',
+    '## Metrics over the bake',
+    '## Outcome',
+  ];
+
+  it('has the good release deployed, with every section', () => {
+    // Act
+    const text = read('deployment-record.md');
+
+    // Assess
+    expect(headings(text)).toEqual([...SECTIONS, '## Follow-ups']);
+    expect(text).toContain('- Outcome: **deployed**');
+  });
+
+  it('has the bad release rolled back, with the rollback and its follow-ups', () => {
+    // Act
+    const text = read('deployment-record-rollback.md');
+
+    // Assess
+    expect(headings(text)).toEqual([...SECTIONS, '## Rollback', '## Follow-ups']);
+    expect(text).toContain('- Outcome: **rolled-back**');
+    expect(section(text, 'Follow-ups')).toMatch(/^- \[ \] Find the cause of /m);
   });
 });
