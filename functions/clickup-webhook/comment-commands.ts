@@ -2,14 +2,8 @@ import { approverId, auditRefusal, castVote } from '../shared/approval-votes.js'
 import type { Command, ParsedCommand } from '../shared/commands.js';
 import { servicesForList } from '../shared/config/resolve.js';
 import type { Service } from '../shared/config/schema.js';
-import {
-  ConflictError,
-  DomainError,
-  ErrorNames,
-  errorMessage,
-  TransientDependencyError,
-} from '../shared/errors.js';
-import { failMonitor } from '../shared/fail-monitor.js';
+import { ConflictError, DomainError, errorMessage, TransientDependencyError } from '../shared/errors.js';
+import { requestRollback } from '../shared/manual-rollback.js';
 import { type DeploymentRecord, FINISHED_STATUSES } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
 import { startDeployment } from '../shared/start-deployment.js';
@@ -218,46 +212,39 @@ const decide = async (
   return { result: 'accepted', action, deploymentId: running.deploymentId };
 };
 
+/**
+ * `/deploy rollback <task-id>`: the shared manual-rollback core decides and audits (with the comment's id,
+ * so a redelivery is recognised here); its refusals are answered on the task.
+ */
 const rollback = async (
   command: Extract<Command, { kind: 'rollback' }>,
   ctx: CommentContext,
   ports: CommandPorts,
 ): Promise<CommandOutcome> => {
-  const [latest] = newestFirst(await ports.store.listDeployments({ taskId: command.taskId }));
-  if (!latest) throw new Refusal(`Task ${command.taskId} has no deployment to roll back.`);
-  const approver = approverFor(ports, latest, ctx.commenter);
-  if (!approver) {
-    throw new Refusal(
-      `${who(ctx.commenter)} is not a configured approver of ${latest.service}/${latest.environment}; only approvers may roll back. Nothing changed.`,
-      latest.deploymentId,
-    );
+  const deployments = newestFirst(await ports.store.listDeployments({ taskId: command.taskId }));
+  // A retried delivery of a rollback comment already answered (accepted or refused) does nothing again.
+  for (const previous of deployments) {
+    if (await alreadyHandled(ports, previous.deploymentId, ctx))
+      return { result: 'ignored', reason: 'duplicate delivery', deploymentId: previous.deploymentId };
   }
-  if (latest.status === 'monitoring') {
-    const reason = `rollback requested by ${approver} in a ClickUp comment on task ${ctx.taskId}${command.reason ? `: ${command.reason}` : ''}`;
-    const failed = await failMonitor(latest.deploymentId, reason, ports, ErrorNames.rollbackRequested);
-    if (failed) {
-      await audit(ports, latest.deploymentId, 'rollback-requested', ctx, reason);
-      return { result: 'accepted', action: 'rollback', deploymentId: latest.deploymentId };
-    }
-    if (await alreadyHandled(ports, latest.deploymentId, ctx))
-      return { result: 'ignored', reason: 'duplicate delivery', deploymentId: latest.deploymentId };
-    throw new Refusal(
-      `${latest.deploymentId} is between two bake intervals right now; send \`/deploy rollback ${command.taskId}\` again in a moment.`,
-      latest.deploymentId,
+  try {
+    const accepted = await requestRollback(
+      {
+        taskId: command.taskId,
+        actor: { name: who(ctx.commenter), ids: ctx.commenter.id ? [ctx.commenter.id] : [] },
+        channel: 'comment',
+        ...(command.reason ? { reason: command.reason } : {}),
+        origin: `in a ClickUp comment on task ${ctx.taskId}`,
+        ...(commentTag(ctx) ? { reference: commentTag(ctx) } : {}),
+      },
+      ports,
     );
+    return { result: 'accepted', action: 'rollback', deploymentId: accepted.deploymentId };
+  } catch (error) {
+    if (error instanceof DomainError && !(error instanceof TransientDependencyError))
+      throw new Refusal(error.message, deployments[0]?.deploymentId, true);
+    throw error;
   }
-  if (await alreadyHandled(ports, latest.deploymentId, ctx))
-    return { result: 'ignored', reason: 'duplicate delivery', deploymentId: latest.deploymentId };
-  if (FINISHED_STATUSES.includes(latest.status)) {
-    throw new Refusal(
-      `${latest.deploymentId} is already ${latest.status}. Manual rollback of a finished deployment is not available yet (it comes with the operations work); follow the rollback procedure of its plan.`,
-      latest.deploymentId,
-    );
-  }
-  throw new Refusal(
-    `${latest.deploymentId} is ${latest.status}, not baking; \`/deploy rollback\` interrupts a deployment during its bake. A failing step or check rolls back by itself.`,
-    latest.deploymentId,
-  );
 };
 
 /** A malformed `/deploy …`: answered with the usage, audited against the task. */
