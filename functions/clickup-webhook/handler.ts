@@ -1,13 +1,17 @@
+import { AGENT_METRICS } from '../shared/agent-metrics.js';
 import { awsPorts, webhookSecret } from '../shared/aws-ports.js';
 import { httpHandler, jsonResult, lowerCaseHeaders, rawBody } from '../shared/middleware.js';
 import { handleClickUpWebhook } from './clickup-webhook.js';
 
 /** POST /webhooks/clickup: verified against the webhook secret; errors map to 400/403, never 401/410. */
-export const handler = httpHandler(async (event) => {
-  const result = await handleClickUpWebhook(
-    { rawBody: rawBody(event), headers: lowerCaseHeaders(event) },
-    awsPorts(),
-    await webhookSecret(),
-  );
-  return jsonResult(result.statusCode, result.body);
-});
+export const handler = httpHandler(
+  async (event) => {
+    const result = await handleClickUpWebhook(
+      { rawBody: rawBody(event), headers: lowerCaseHeaders(event) },
+      awsPorts(),
+      await webhookSecret(),
+    );
+    return jsonResult(result.statusCode, result.body);
+  },
+  { requests: AGENT_METRICS.names.webhookRequests, serverErrors: AGENT_METRICS.names.webhook5xx },
+);

@@ -1,3 +1,4 @@
+import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, requireRecord } from '../shared/deployment.js';
 import { describeFailure } from '../shared/failure.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -9,7 +10,7 @@ import { writeRecord } from '../shared/record.js';
  */
 export const escalateRollbackFailure = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'notifier' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'notifier' | 'clock' | 'telemetry'>,
 ): Promise<void> => {
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
@@ -23,6 +24,7 @@ export const escalateRollbackFailure = async (
     finishedAt: now,
     rollback: { ...(record.rollback ?? { reason: failure.rootCause, steps: [] }), error: rollbackError },
   });
+  recordFinished(ports.telemetry, 'rollback-failed', { startedAt: record.createdAt, finishedAt: now });
   if (settings.failureStatus) await ports.tracker.setStatus(state.taskId, settings.failureStatus);
   const key = await writeRecord(state.deploymentId, ports);
   const text = [

@@ -1,3 +1,4 @@
+import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, displayName, formatDuration, requireRecord } from '../shared/deployment.js';
 import { formatMetrics } from '../shared/monitoring.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -7,7 +8,7 @@ import type { Outcome } from '../shared/workflow.js';
 /** The bake passed: sets the task to the output status, posts the success summary and writes the record. */
 export const finalize = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'clock' | 'telemetry'>,
 ): Promise<Outcome> => {
   const { state, service, settings } = contextFor(input, ports);
   const now = ports.clock.now().toISOString();
@@ -20,6 +21,7 @@ export const finalize = async (
     outcome: 'deployed',
     finishedAt: now,
   });
+  recordFinished(ports.telemetry, 'deployed', { startedAt: record.createdAt, finishedAt: now });
   const key = await writeRecord(state.deploymentId, ports);
   const last = record.monitoring?.reports.at(-1);
   const duration = formatDuration((new Date(now).getTime() - new Date(record.createdAt).getTime()) / 1000);

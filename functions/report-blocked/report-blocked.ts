@@ -1,3 +1,4 @@
+import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, requireRecord } from '../shared/deployment.js';
 import type { Ports } from '../shared/ports/index.js';
 import type { Outcome } from '../shared/workflow.js';
@@ -5,7 +6,7 @@ import type { Outcome } from '../shared/workflow.js';
 /** Tells the task why nothing was deployed: the failed gates with what to do, or the error that stopped it. */
 export const reportBlocked = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock' | 'telemetry'>,
 ): Promise<Outcome> => {
   const { state } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
@@ -42,5 +43,6 @@ export const reportBlocked = async (
       ? { error: { name: state.error.Error, message: state.error.Cause ?? state.error.Error } }
       : {}),
   });
+  recordFinished(ports.telemetry, 'blocked', { startedAt: record.createdAt, finishedAt: now });
   return 'blocked';
 };

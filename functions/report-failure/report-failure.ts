@@ -1,3 +1,4 @@
+import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, formatDuration, requireRecord } from '../shared/deployment.js';
 import { describeFailure } from '../shared/failure.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -10,7 +11,7 @@ const reaction = (ms: number): string => formatDuration(Math.max(0, Math.round(m
 /** Reports the failure with its root cause after a verified rollback (or when rollback is disabled). */
 export const reportFailure = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'notifier' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'notifier' | 'clock' | 'telemetry'>,
 ): Promise<Outcome> => {
   const { state, service, settings } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
@@ -24,6 +25,7 @@ export const reportFailure = async (
     outcome,
     finishedAt: now,
   });
+  recordFinished(ports.telemetry, outcome, { startedAt: record.createdAt, finishedAt: now });
   if (settings.failureStatus) await ports.tracker.setStatus(state.taskId, settings.failureStatus);
   const key = await writeRecord(state.deploymentId, ports);
   const text = [

@@ -1,3 +1,4 @@
+import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, formatDuration } from '../shared/deployment.js';
 import { ApprovalExpiredError } from '../shared/errors.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -6,7 +7,7 @@ import type { Outcome } from '../shared/workflow.js';
 /** Reports a held or expired approval; nothing was deployed. An expiry is recorded as such. */
 export const reportHeld = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock' | 'telemetry'>,
 ): Promise<Outcome> => {
   const { state, settings } = contextFor(input, ports);
   const now = ports.clock.now().toISOString();
@@ -42,5 +43,7 @@ export const reportHeld = async (
       channel: 'workflow',
     });
   }
+  // the deployment's request time: this core reads no record
+  recordFinished(ports.telemetry, 'held', { startedAt: state.requestedAt, finishedAt: now });
   return 'held';
 };

@@ -1,3 +1,4 @@
+import { AGENT_METRICS } from '../shared/agent-metrics.js';
 import { contextFor, requireRecord, stepContextFor } from '../shared/deployment.js';
 import { errorMessage, RollbackFailedError } from '../shared/errors.js';
 import type { StepRecord } from '../shared/ports/deployment-store.js';
@@ -13,7 +14,7 @@ export const failureReason = (error: { Error: string; Cause?: string } | undefin
  */
 export const rollback = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'steps' | 'clock'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'steps' | 'clock' | 'telemetry'>,
 ): Promise<void> => {
   const { state, service } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
@@ -32,6 +33,7 @@ export const rollback = async (
     rollback: { reason, steps: [], ...started },
     ...(record.error ? {} : { error: { name: state.error?.Error ?? 'Error', message: reason } }),
   });
+  ports.telemetry?.count(AGENT_METRICS.names.rollbacks);
   await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
 
   const context = {

@@ -1,3 +1,4 @@
+import { AGENT_METRICS } from './agent-metrics.js';
 import { BadRequestError, ConflictError, ErrorNames, ForbiddenError } from './errors.js';
 import type {
   ApprovalDecision,
@@ -23,7 +24,7 @@ export interface VoteMeta {
   reference?: string;
 }
 
-export type VotePorts = Pick<Ports, 'store' | 'clock' | 'workflow' | 'tracker'>;
+export type VotePorts = Pick<Ports, 'store' | 'clock' | 'workflow' | 'tracker' | 'telemetry'>;
 
 export interface VoteResult {
   approval: ApprovalRecord;
@@ -182,6 +183,10 @@ export const castVote = async (
       `${now ? describeDecided(now) : 'this approval was decided'}; nothing more changed`,
     );
   }
+  ports.telemetry?.duration(
+    AGENT_METRICS.names.approvalWait,
+    Date.parse(at) - Date.parse(recorded.createdAt),
+  );
   const decision: ApprovalDecision = {
     decision: status,
     by: deciders.join(', '),

@@ -17,7 +17,7 @@ import { type Env, parseEnv, readVariable } from './env.js';
 import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
 import type { CheckRunners, Logger, Ports, StepRunners } from './ports/index.js';
-import { logger } from './powertools.js';
+import { logger, telemetry } from './powertools.js';
 import { parseWebhookSecrets } from './webhook-secrets.js';
 
 /** A port was used by a function the stack gave no resource for (a wiring bug, not bad input). */
@@ -161,6 +161,7 @@ export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports =>
     }),
     clock: systemClock,
     logger: portLogger,
+    telemetry,
     links: {
       approval: (id, token) =>
         `${publicUrl ?? required(env, 'PUBLIC_URL')}/approvals/${id}?t=${encodeURIComponent(token)}`,

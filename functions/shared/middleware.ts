@@ -1,15 +1,26 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { RouteMetrics } from './agent-metrics.js';
 import { awsPorts } from './aws-ports.js';
 import { errorMessage } from './errors.js';
 import { toHttpError } from './http-errors.js';
 import type { Ports } from './ports/index.js';
-import { logger } from './powertools.js';
+import { logger, metrics, telemetry, tracer } from './powertools.js';
 
-/** Every function: the Lambda context in each log line, keys reset between invocations. */
+/**
+ * Every function: the metrics flushed after each invocation, success or error (logMetrics, with a
+ * ColdStart metric), a trace segment around the handler (its response is not recorded: task states and
+ * pages may carry tokens), and the Lambda context in each log line, keys reset between invocations.
+ * logMetrics comes first so that its flush runs after every other middleware's `after`/`onError`.
+ */
 export const baseBundle = <E, R>(handler: (event: E, context: Context) => Promise<R>) =>
-  middy(handler).use(injectLambdaContext(logger, { resetKeys: true }));
+  middy(handler)
+    .use(logMetrics(metrics, { captureColdStartMetric: true }))
+    .use(captureLambdaHandler(tracer, { captureResponse: false }))
+    .use(injectLambdaContext(logger, { resetKeys: true }));
 
 /** A Task state's core: the execution state (or callback payload) in, the result out. */
 export type TaskCore = (input: unknown, ports: Ports) => Promise<unknown>;
@@ -76,16 +87,26 @@ export const lowerCaseHeaders = (event: HttpEvent): Record<string, string | unde
 /**
  * API Gateway handlers: errors become answers through the one error→status table (`toHttpError`:
  * bad input 400, bad signature 403, unknown 404, conflicts 409, anything else 500 with a generic message;
- * never 401 or 410, which make ClickUp suspend the webhook).
+ * never 401 or 410, which make ClickUp suspend the webhook). With `route`, every answer counts as a request
+ * of the route, and a 5xx answer (returned or mapped from an error) as a server error too.
  */
 export const httpHandler = (
   handler: (event: HttpEvent, context: Context) => Promise<HttpResult>,
-): MiddyfiedHandler<HttpEvent, HttpResult, Error, Context> =>
-  baseBundle(handler).use({
+  route?: RouteMetrics,
+): MiddyfiedHandler<HttpEvent, HttpResult, Error, Context> => {
+  const count = (response: HttpResult | undefined) => {
+    if (!route) return;
+    telemetry.count(route.requests);
+    if ((response?.statusCode ?? 500) >= 500) telemetry.count(route.serverErrors);
+  };
+  return baseBundle(handler).use({
+    after: async (request) => count(request.response),
     onError: async (request) => {
       const { statusCode, message } = toHttpError(request.error);
       if (statusCode >= 500) logger.error('request failed', { error: errorMessage(request.error) });
       else logger.warn('request refused', { statusCode, error: message });
       request.response = jsonResult(statusCode, { error: message });
+      count(request.response);
     },
   });
+};

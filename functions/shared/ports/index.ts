@@ -8,6 +8,7 @@ import type { MetricReader } from './metric-readings.js';
 import type { Notifier } from './notifier.js';
 import type { SourceControl } from './source-control.js';
 import type { CheckRunners, StepRunners } from './step-runner.js';
+import type { Telemetry } from './telemetry.js';
 import type { Tracker } from './tracker.js';
 import type { WorkflowControl } from './workflow-control.js';
 
@@ -43,6 +44,8 @@ export interface Ports {
   clock: Clock;
   logger: Logger;
   links: Links;
+  /** the agent's own metrics (CloudWatch on AWS); absent, nothing is counted */
+  telemetry?: Telemetry;
 }
 
 export type {
@@ -56,6 +59,7 @@ export type {
   Notifier,
   SourceControl,
   StepRunners,
+  Telemetry,
   Tracker,
   WorkflowControl,
 };
