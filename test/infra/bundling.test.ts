@@ -1,5 +1,6 @@
 import { build } from 'esbuild';
 import { BUNDLING, PROJECT_ROOT } from '../../infra/constructs/node-function.js';
+import { FUNCTION_BUNDLE_OPTIONS } from '../fixtures/function-bundle.js';
 
 describe('function bundling', () => {
   it('keeps error class names in the minified bundle, since Retry/Catch and the HTTP table match them', async () => {
@@ -35,17 +36,9 @@ module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`
     const bundle = async (entry: string) =>
       (
         await build({
+          ...FUNCTION_BUNDLE_OPTIONS,
           entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
-          bundle: true,
           write: false,
-          platform: 'node',
-          format: 'esm',
-          target: BUNDLING.target,
-          minify: BUNDLING.minify,
-          keepNames: BUNDLING.keepNames,
-          mainFields: BUNDLING.mainFields,
-          banner: { js: BUNDLING.banner },
-          logLevel: 'silent',
         })
       ).outputFiles[0]?.text ?? '';
 

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { BUNDLING, PROJECT_ROOT } from '../../../infra/constructs/node-function.js';
+import { PROJECT_ROOT } from '../../../infra/constructs/node-function.js';
+import { FUNCTION_BUNDLE_OPTIONS } from '../../fixtures/function-bundle.js';
 import { databaseOrWarn, MYSQL_URL, POSTGRES_URL } from '../../fixtures/test-databases.js';
 
 const run = promisify(execFile);
@@ -45,18 +46,9 @@ describe('sql checks in a function bundle', () => {
       // Prepare
       const result = await build({
         stdin: { contents: ENTRY, resolveDir: PROJECT_ROOT, loader: 'ts', sourcefile: 'entry.ts' },
-        bundle: true,
+        ...FUNCTION_BUNDLE_OPTIONS,
         outfile: join(dir, 'index.mjs'),
-        platform: 'node',
-        format: 'esm',
-        target: BUNDLING.target,
-        minify: BUNDLING.minify,
-        keepNames: BUNDLING.keepNames,
-        mainFields: BUNDLING.mainFields,
-        banner: { js: BUNDLING.banner },
-        external: BUNDLING.externalModules,
         metafile: true,
-        logLevel: 'silent',
       });
       const inputs = Object.keys(result.metafile?.inputs ?? {});
 
