@@ -97,23 +97,14 @@ export class ServiceAlarms extends Construct {
         label: `${label} error rate (%)`,
         period: PERIOD,
       });
-      const errorPeriods = periods(triggers.error_rate_for);
-      this.errorRate = new Alarm(this, 'ErrorRate', {
-        alarmName: names.errorRate,
-        alarmDescription: `devops-agent: ${label} error rate above ${triggers.error_rate}% for ${errorPeriods} min; rolls back a baking deployment`,
+      this.errorRate = this.thresholdAlarm('ErrorRate', names.errorRate, {
+        what: `${label} error rate above ${triggers.error_rate}%`,
         metric: errorRateMetric,
         threshold: triggers.error_rate,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: errorPeriods,
-        datapointsToAlarm: Math.min(triggers.error_rate_datapoints ?? errorPeriods, errorPeriods),
-        treatMissingData: TREAT_MISSING[missingDataFor(triggers, 'error_rate')],
-      });
-      this.triggerAlarms.push({
-        alarm: this.errorRate,
-        metric: errorRateMetric,
-        title: 'Error rate (%)',
-        threshold: triggers.error_rate,
-        unit: '%',
+        periods: periods(triggers.error_rate_for),
+        datapoints: triggers.error_rate_datapoints,
+        missing: missingDataFor(triggers, 'error_rate'),
+        graph: { title: 'Error rate (%)', unit: '%' },
       });
 
       const latency = metric(metrics.latency);
@@ -126,23 +117,14 @@ export class ServiceAlarms extends Construct {
               label: `${label} p99 (ms)`,
               period: PERIOD,
             });
-      const p99Periods = periods(triggers.response_time_p99_for);
-      this.p99 = new Alarm(this, 'P99', {
-        alarmName: names.p99,
-        alarmDescription: `devops-agent: ${label} p99 latency above ${triggers.response_time_p99} ms for ${p99Periods} min; rolls back a baking deployment`,
+      this.p99 = this.thresholdAlarm('P99', names.p99, {
+        what: `${label} p99 latency above ${triggers.response_time_p99} ms`,
         metric: p99Metric,
         threshold: triggers.response_time_p99,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: p99Periods,
-        datapointsToAlarm: Math.min(triggers.response_time_p99_datapoints ?? p99Periods, p99Periods),
-        treatMissingData: TREAT_MISSING[missingDataFor(triggers, 'response_time_p99')],
-      });
-      this.triggerAlarms.push({
-        alarm: this.p99,
-        metric: p99Metric,
-        title: 'p99 latency (ms)',
-        threshold: triggers.response_time_p99,
-        unit: ' ms',
+        periods: periods(triggers.response_time_p99_for),
+        datapoints: triggers.response_time_p99_datapoints,
+        missing: missingDataFor(triggers, 'response_time_p99'),
+        graph: { title: 'p99 latency (ms)', unit: ' ms' },
       });
     }
 
@@ -189,6 +171,34 @@ export class ServiceAlarms extends Construct {
         ),
       ),
     });
+  }
+
+  /** An alarm above `threshold` for M of N one-minute datapoints (default all N), with its dashboard graph. */
+  private thresholdAlarm(
+    id: string,
+    alarmName: string,
+    props: {
+      what: string;
+      metric: IMetric;
+      threshold: number;
+      periods: number;
+      datapoints: number | undefined;
+      missing: ReturnType<typeof missingDataFor>;
+      graph: { title: string; unit: string };
+    },
+  ): Alarm {
+    const alarm = new Alarm(this, id, {
+      alarmName,
+      alarmDescription: `devops-agent: ${props.what} for ${props.periods} min; rolls back a baking deployment`,
+      metric: props.metric,
+      threshold: props.threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: props.periods,
+      datapointsToAlarm: Math.min(props.datapoints ?? props.periods, props.periods),
+      treatMissingData: TREAT_MISSING[props.missing],
+    });
+    this.triggerAlarms.push({ alarm, metric: props.metric, threshold: props.threshold, ...props.graph });
+    return alarm;
   }
 
   /** One dashboard row per service: each trigger's graph with its threshold, and every alarm's state. */
