@@ -9,6 +9,8 @@ export interface CliIo {
   stderr: (text: string) => void;
   /** relative paths resolve against it (default: the process's working directory) */
   cwd: string;
+  /** stdout is a terminal: long operations redraw one progress line instead of printing line after line */
+  isTTY?: boolean;
 }
 
 /** A failure the user can fix; `main` prints its message as one line and exits with `exitCode`. */
@@ -38,6 +40,8 @@ export interface ParseSettings {
    * (`task-id`); none by default
    */
   positionals?: readonly string[];
+  /** arguments that may follow the required ones, each at most once (`status [task-id]`); none by default */
+  optionalPositionals?: readonly string[];
   /** rewrites the parsed values before zod sees them (defaults from the environment) */
   extra?: (values: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -56,13 +60,14 @@ export const parseCommandLine = <S extends z.ZodType>(
 ): { options: z.infer<S>; positionals: string[] } | undefined => {
   const name = command.replace(/^devops-agent /, '');
   const names = settings.positionals ?? [];
+  const allowed = [...names, ...(settings.optionalPositionals ?? [])];
   let parsed: { values: Record<string, unknown>; positionals: string[] };
   try {
     parsed = parseArgs({
       args: argv,
       options: { ...options, help: { type: 'boolean', short: 'h', default: false } },
       strict: true,
-      allowPositionals: names.length > 0,
+      allowPositionals: allowed.length > 0,
     });
   } catch (error) {
     const message = (error as Error).message.split('. ')[0] ?? String(error);
@@ -70,10 +75,14 @@ export const parseCommandLine = <S extends z.ZodType>(
   }
   const { values, positionals } = parsed;
   if (values.help) return undefined;
-  if (positionals.length > names.length) {
-    const extra = positionals.slice(names.length);
+  if (positionals.length > allowed.length) {
+    const extra = positionals.slice(allowed.length);
+    const takes = [
+      ...names.map((n) => `<${n}>`),
+      ...(settings.optionalPositionals ?? []).map((n) => `[${n}]`),
+    ];
     throw new UsageError(
-      `${name}: unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((p) => `"${p}"`).join(', ')}: it takes only ${names.map((n) => `<${n}>`).join(' ')}; see ${command} --help`,
+      `${name}: unexpected argument${extra.length > 1 ? 's' : ''} ${extra.map((p) => `"${p}"`).join(', ')}: it takes only ${takes.join(' ')}; see ${command} --help`,
     );
   }
   const missing = names[positionals.length];

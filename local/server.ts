@@ -8,6 +8,7 @@ import type { DeploymentRecord } from '../functions/shared/ports/deployment-stor
 import type { Ports } from '../functions/shared/ports/index.js';
 import type { Notification } from '../functions/shared/ports/notifier.js';
 import type { TrackerComment, TrackerTask } from '../functions/shared/ports/tracker.js';
+import { handleApiRoute } from './api-routes.js';
 import type { BakeChart } from './bake-chart.js';
 import { renderConsole } from './console-page.js';
 import { recordsView } from './console-records.js';
@@ -144,6 +145,10 @@ export const startLocalServer = async (
         outbox: await sources.outbox(),
       });
     }
+
+    // the command line's routes (devops-agent deploy, status, approve, hold, rollback, history)
+    const api = await handleApiRoute(method, url, () => readBody(req), ports);
+    if (api) return json(res, api.statusCode, api.body);
 
     const move = /^\/api\/tasks\/([A-Za-z0-9_-]{1,64})\/status$/.exec(path);
     if (method === 'POST' && move?.[1]) {

@@ -39,7 +39,7 @@ describe('devops-agent command line', () => {
     // Assess
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'devops-agent: unknown command "redeploy"; the known commands are clickup setup, local, plan, validate, help (devops-agent --help says more)\n',
+      'devops-agent: unknown command "redeploy"; the known commands are clickup setup, local, plan, validate, deploy, status, approve, hold, rollback, history, help (devops-agent --help says more)\n',
     );
   });
 
