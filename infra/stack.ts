@@ -40,6 +40,7 @@ import { ConfigError } from '../functions/shared/errors.js';
 import { generatedAlarmNames, HEALTH_METRICS, watchedAlarms } from '../functions/shared/service-alarms.js';
 import { CALLBACK_STATES, TASK_STATE_NAMES, type TaskStateName } from '../functions/shared/workflow.js';
 import { DeployPipeline, TASK_TIMEOUT_SECONDS } from '../statemachine/deploy-pipeline.js';
+import { AgentObservability } from './constructs/agent-observability.js';
 import { type FunctionEnvironment, NodeFunction, PROJECT_ROOT } from './constructs/node-function.js';
 import { ServiceAlarms } from './constructs/service-alarms.js';
 
@@ -451,6 +452,16 @@ export class DevopsAgentStack extends Stack {
         "The account-level API Gateway logging role uses AWS's AmazonAPIGatewayPushToCloudWatchLogs policy, the documented way to enable execution logs (APIG6).",
     });
 
+    // the agent watching itself: dead letters, alarms, the `<stack>-agent` dashboard (docs/observability.md)
+    const observability = new AgentObservability(this, 'Observability', {
+      stateMachine: machine,
+      stage: this.api.deploymentStage,
+      functions: this.functions,
+      edgeFunctions: [webhook, approvalPage, alarmEvent, sweep, poll, ...(healthProbe ? [healthProbe] : [])],
+      asyncFunctions: [alarmEvent, sweep, poll, ...(healthProbe ? [healthProbe] : [])],
+    });
+    const deadLetterQueue = observability.deadLetterQueue;
+
     new Rule(this, 'AlarmStateChange', {
       description: 'A watched CloudWatch alarm changed to ALARM: roll back baking deployments now',
       eventPattern: {
@@ -458,7 +469,7 @@ export class DevopsAgentStack extends Stack {
         detailType: ['CloudWatch Alarm State Change'],
         detail: { state: { value: ['ALARM'] }, ...(watched.length ? { alarmName: watched } : {}) },
       },
-      targets: [new LambdaFunction(alarmEvent.function, { retryAttempts: 4 })],
+      targets: [new LambdaFunction(alarmEvent.function, { retryAttempts: 4, deadLetterQueue })],
     });
     // EventBridge Scheduler (not scheduled rules): the next run comes soon anyway, so no retries and a
     // short event age keep a slow run from piling up behind itself
@@ -480,6 +491,7 @@ export class DevopsAgentStack extends Stack {
         role: schedulerRole,
         retryAttempts: 0,
         maxEventAge: Duration.minutes(1),
+        deadLetterQueue,
       }),
     });
     if (healthProbe) {
@@ -490,6 +502,7 @@ export class DevopsAgentStack extends Stack {
           role: schedulerRole,
           retryAttempts: 0,
           maxEventAge: Duration.minutes(1),
+          deadLetterQueue,
         }),
       });
     }
@@ -502,6 +515,7 @@ export class DevopsAgentStack extends Stack {
         role: schedulerRole,
         retryAttempts: 0,
         maxEventAge: Duration.minutes(1),
+        deadLetterQueue,
       }),
     });
   }

@@ -27,6 +27,8 @@ describe('ServiceAlarms (monitoring.cloudwatch and health_url)', () => {
     // Act
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm'))
       .map((a) => a.Properties.AlarmName)
+      // the agent's own alarms (`DevopsAgent-agent-…`) are agent-observability.test.ts's
+      .filter((n: string) => n.startsWith('devops-agent-'))
       .sort();
 
     // Assess
@@ -93,7 +95,10 @@ describe('ServiceAlarms (monitoring.cloudwatch and health_url)', () => {
     expect(probe).toBeDefined();
     expect(probe?.Properties.Environment.Variables).not.toHaveProperty('TABLE_NAME');
     expect(schedules.map((s) => s.Properties.ScheduleExpression)).toEqual(['rate(1 minute)']);
-    const actions = statements.flatMap((s) => [s.Action].flat()).filter((a) => !a.startsWith('logs:'));
+    // sqs: its failed invocations go to the agent's dead-letter queue (agent-observability.test.ts)
+    const actions = statements
+      .flatMap((s) => [s.Action].flat())
+      .filter((a) => !a.startsWith('logs:') && !a.startsWith('sqs:'));
     expect(actions.filter((a) => !a.startsWith('xray:'))).toEqual(['cloudwatch:PutMetricData']);
     expect(statements.find((s) => s.Action === 'cloudwatch:PutMetricData')).toMatchObject({
       Resource: '*',
@@ -246,7 +251,10 @@ describe('ServiceAlarms (monitoring.cloudwatch and health_url)', () => {
 
   it('shows each service on one dashboard: its trigger graphs with their thresholds and the alarm states', () => {
     // Act
-    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard'));
+    // the other dashboard is the agent's own (`DevopsAgent-agent`, agent-observability.test.ts)
+    const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard')).filter(
+      (d) => d.Properties.DashboardName !== 'DevopsAgent-agent',
+    );
     const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
 
     // Assess
