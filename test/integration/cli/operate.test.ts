@@ -223,7 +223,7 @@ describe('devops-agent deploy, status, approve, history against the local runtim
     });
     const after = await cli(['rollback', taskId, '--as', APPROVER]);
     expect(after.code).toBe(1);
-    expect(after.stderr).toContain('is already rolled-back');
+    expect(after.stderr).toMatch(new RegExp(`^devops-agent: ${taskId}-1 .*rolled-back.*\\n$`));
     const history = await cli(['history']);
     expect(history.stdout).toContain(`${taskId}-1  rolled-back`);
     expect(history.stdout).toContain('  rollback: rollback requested by demo@example.com');

@@ -110,7 +110,8 @@ describe('requestRollback', () => {
   });
 
   it.each([
-    ['finished', 'deployed' as const, 'Manual rollback of a finished deployment is not available yet'],
+    // a rolled-back deployment has nothing live to roll back (after Deployed is another path of the core)
+    ['rolled back', 'rolled-back' as const, 't1-1'],
     ['still deploying', 'deploying' as const, 'is deploying, not baking; `devops-agent rollback` interrupts'],
   ])('refuses a %s deployment with a ConflictError and changes nothing', async (_name, status, answer) => {
     // Prepare
