@@ -13,8 +13,10 @@ RollbackRequestedError, and the workflow takes the same rollback branch an alarm
 verify, report on the task). The same core as ClickUp's /deploy rollback: only a configured approver of
 the service may, and the request or the refusal is written to the audit log (channel cli). Gates and
 analysis are skipped, authorisation and audit never.
-A deployment that has not reached its bake rolls back by itself when a step or check fails; a finished
-(Deployed) one cannot be rolled back from here yet: follow the rollback procedure of its plan.
+After Deployed it starts a rollback run (<deployment>-rollback): it waits for the service's lock, undoes
+the deployment's steps newest first from what each recorded, verifies and reports; follow it with
+\`devops-agent status <task-id>\`. A deployment that has not reached its bake rolls back by itself when a
+step or check fails.
 
   --as WHO        the approver you act as: their email or ClickUp user id (required)
   --reason TEXT   why, kept in the rollback reason on the task and in the record

@@ -9,6 +9,7 @@ import {
   IntegrationPattern,
   JsonPath,
   type LogOptions,
+  Pass,
   StateMachine,
   StateMachineType,
   Succeed,
@@ -127,8 +128,19 @@ export class DeployPipeline extends Construct {
 
     // A report that failed leaves no outcome: that must end as Failed, never as a runtime error or Deployed.
     // Written as Not(IsPresent) because aws-local-stepfunctions 3.0.0 never matches `IsPresent: false`.
+    // A requested rollback run that rolled back did what it was asked: it ends well, not as a failure.
+    const rolledBackOnRequest = new Succeed(this, 'RolledBackOnRequest', {
+      stateName: 'RolledBackOnRequest',
+    });
     const routeOutcome = new Choice(this, 'RouteOutcome', { stateName: 'RouteOutcome' })
       .when(Condition.not(Condition.isPresent('$.outcome')), failed)
+      .when(
+        Condition.and(
+          Condition.isPresent('$.rollbackOf'),
+          Condition.stringEquals('$.outcome', 'rolled-back'),
+        ),
+        rolledBackOnRequest,
+      )
       .when(Condition.stringEquals('$.outcome', 'deployed'), deployed)
       .when(Condition.stringEquals('$.outcome', 'blocked'), blocked)
       .when(Condition.stringEquals('$.outcome', 'held'), held)
@@ -224,8 +236,18 @@ export class DeployPipeline extends Construct {
       time: WaitTime.duration(Duration.seconds(props.lockRetrySeconds ?? 30)),
     });
     waitForLock.next(acquireLock);
+    // A rollback run skips gates, plan and approval (a person who may roll back asked for it) and goes
+    // straight to the rollback branch, with the request as the error the branch reports.
+    const rollbackRequested = new Pass(this, 'RollbackRequested', {
+      stateName: 'RollbackRequested',
+      parameters: { Error: ErrorNames.rollbackRequested, 'Cause.$': '$.reason' },
+      resultPath: '$.error',
+    }).next(rollback);
+    const runKind = new Choice(this, 'RollbackRun?', { stateName: 'RollbackRun?' })
+      .when(Condition.isPresent('$.rollbackOf'), rollbackRequested)
+      .otherwise(checkGates);
     const lockAcquired = new Choice(this, 'LockAcquired?', { stateName: 'LockAcquired?' })
-      .when(Condition.booleanEquals('$.lock.acquired', true), checkGates)
+      .when(Condition.booleanEquals('$.lock.acquired', true), runKind)
       .otherwise(waitForLock);
     acquireLock.next(lockAcquired);
 

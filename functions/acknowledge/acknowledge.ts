@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { contextFor, displayName } from '../shared/deployment.js';
+import { contextFor, displayName, requireRecord } from '../shared/deployment.js';
 import type { Ports } from '../shared/ports/index.js';
 import type { WorkflowSettingsSchema } from '../shared/workflow.js';
 
@@ -15,6 +15,8 @@ export const acknowledge = async (
   const { state, service, settings } = contextFor(input, ports);
   const task = await ports.tracker.getTask(state.taskId);
   const now = ports.clock.now().toISOString();
+  // a rollback run undoes what the original's steps recorded: it starts from a copy of them
+  const original = state.rollbackOf ? await requireRecord(ports.store, state.rollbackOf) : undefined;
   const created = await ports.store.createDeployment({
     deploymentId: state.deploymentId,
     taskId: state.taskId,
@@ -28,17 +30,26 @@ export const acknowledge = async (
     stage: 'Acknowledge',
     createdAt: now,
     updatedAt: now,
-    steps: [],
+    steps: original?.steps ?? [],
+    ...(original
+      ? {
+          rollbackOf: original.deploymentId,
+          ...(original.migrations ? { migrations: original.migrations } : {}),
+          ...(original.release ? { release: original.release } : {}),
+        }
+      : {}),
   });
   if (created) {
     await ports.tracker.comment(
       state.taskId,
-      `🚀 DevOps: Preparing deployment of ${displayName(service)} to ${state.environment}... (deployment ${state.deploymentId})`,
+      original
+        ? `↩️ DevOps: Rolling back ${original.deploymentId} of ${displayName(service)} in ${state.environment} (run ${state.deploymentId}).\nReason: ${state.reason ?? 'requested'}\nIt starts as soon as no other deployment holds ${state.service} in ${state.environment}.`
+        : `🚀 DevOps: Preparing deployment of ${displayName(service)} to ${state.environment}... (deployment ${state.deploymentId})`,
     );
     await ports.store.appendAudit({
       at: now,
       deploymentId: state.deploymentId,
-      action: 'deployment-requested',
+      action: original ? 'rollback-run-started' : 'deployment-requested',
       actor: state.requestedBy ?? 'unknown',
       channel: state.trigger,
     });

@@ -8,6 +8,9 @@ import type { Outcome } from '../shared/workflow.js';
 /** "42s", "3 min": how long the bake took to react to a breach. */
 const reaction = (ms: number): string => formatDuration(Math.max(0, Math.round(ms / 1000)));
 
+const failureOf = (state: { error?: { Error: string; Cause?: string } }) =>
+  state.error?.Cause ?? state.error?.Error ?? 'requested';
+
 /** Reports the failure with its root cause after a verified rollback (or when rollback is disabled). */
 export const reportFailure = async (
   input: unknown,
@@ -28,6 +31,24 @@ export const reportFailure = async (
   recordFinished(ports.telemetry, outcome, { startedAt: record.createdAt, finishedAt: now });
   if (settings.failureStatus) await ports.tracker.setStatus(state.taskId, settings.failureStatus);
   const key = await writeRecord(state.deploymentId, ports);
+  if (state.rollbackOf) {
+    // a requested rollback run after a finished deployment: undone on purpose, not a failed release
+    const text = [
+      rolledBack && !record.rollback?.error
+        ? `↩️ ROLLED BACK: ${state.rollbackOf} was undone on request.`
+        : `❌ ROLLBACK OF ${state.rollbackOf} DID NOT COMPLETE`,
+      '',
+      `Reason: ${failureOf(state)}`,
+      ...(record.rollback?.steps ?? []).map(
+        (s) =>
+          `- ${s.name}: ${s.status}${s.summary ? ` (${s.summary})` : ''}${s.error ? `: ${s.error}` : ''}`,
+      ),
+      '',
+      `Deployment record: ${ports.artifacts.link(key)}`,
+    ].join('\n');
+    await ports.tracker.comment(state.taskId, text);
+    return outcome;
+  }
   const text = [
     '❌ DEPLOYMENT FAILED',
     '',

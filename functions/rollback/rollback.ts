@@ -34,7 +34,12 @@ export const rollback = async (
     ...(record.error ? {} : { error: { name: state.error?.Error ?? 'Error', message: reason } }),
   });
   ports.telemetry?.count(AGENT_METRICS.names.rollbacks);
-  await ports.tracker.comment(state.taskId, `↩️ Starting automatic rollback...\nReason: ${reason}`);
+  await ports.tracker.comment(
+    state.taskId,
+    state.rollbackOf
+      ? `↩️ Starting the requested rollback of ${state.rollbackOf}...\nReason: ${reason}`
+      : `↩️ Starting automatic rollback...\nReason: ${reason}`,
+  );
 
   const context = {
     ...(await stepContextFor(state, ports.tracker)),

@@ -7,7 +7,7 @@ import { z } from 'zod';
  *   /deploy approve [comment]    approve the task's pending deployment plan
  *   /deploy hold <reason>        hold it (the reason is required)
  *   /deploy break-glass <reason> approve alone, bypassing the approvers (break-glass role; audited loudly)
- *   /deploy rollback <task-id>   roll back that task's deployment while it bakes
+ *   /deploy rollback <task-id>   roll back that task's deployment: while it bakes, or after it was deployed
  *
  * Only the plain ASCII `/deploy` at the start of the comment counts (any case, surrounding whitespace
  * ignored): a comment that merely mentions it, or spells it with look-alike characters (a full-width
@@ -20,7 +20,7 @@ export const COMMAND_USAGE = [
   '`/deploy approve [comment]` approve the pending plan',
   '`/deploy hold <reason>` hold the pending plan',
   '`/deploy break-glass <reason>` approve alone in an emergency (break-glass role only)',
-  '`/deploy rollback <task-id>` roll back a deployment during its bake',
+  '`/deploy rollback <task-id>` roll back a deployment during its bake or after it was deployed',
 ].join('\n');
 
 const MAX_TEXT = 2000;

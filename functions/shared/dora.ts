@@ -13,11 +13,13 @@ import type { DeploymentRecord } from './ports/deployment-store.js';
  *   Deployed (`finishedAt`), median and 90th percentile, over the deployed records that know their merge time.
  * - **Change failure rate**: the deployments that started steps and then were rolled back or failed
  *   (outcome `rolled-back` or `failed`, or status `rollback-failed`), divided by all deployments that
- *   started steps. Blocked and held deployments never changed anything and do not count.
+ *   started steps. Blocked and held deployments never changed anything and do not count. A deployment
+ *   undone after Deployed by a requested rollback run (`rolledBackBy`) counts as failed; the rollback runs
+ *   themselves (`rollbackOf`) are not deployments and count nowhere but in the time to restore.
  * - **Time to restore**: from detection (the bake's first breaching datapoint, else the failed step's end,
  *   else the rollback's start) to the rollback completed and verified (`finishedAt` of a rolled-back
- *   record), median over the rolled-back deployments. A failed rollback did not restore: it is counted
- *   apart (`unrestored`).
+ *   record), median over the rolled-back deployments; for a requested rollback run, from the request (its
+ *   start) to its end. A failed rollback did not restore: it is counted apart (`unrestored`).
  *
  * Where there is nothing to measure the figure is `undefined` and `formatDora` says "no data", never 0.
  */
@@ -58,10 +60,15 @@ export const median = (sorted: number[]): number | undefined => {
 };
 
 const failedAfterSteps = (r: DeploymentRecord) =>
-  r.outcome === 'rolled-back' || r.outcome === 'failed' || r.status === 'rollback-failed';
+  r.outcome === 'rolled-back' ||
+  r.outcome === 'failed' ||
+  r.status === 'rollback-failed' ||
+  r.rolledBackBy !== undefined;
 
 /** When the failure was seen: the first breaching datapoint, the failed step's end, the rollback's start. */
 const detectedAt = (r: DeploymentRecord): number => {
+  // a requested rollback run: a person saw the problem when they asked, which is when the run started
+  if (r.rollbackOf) return time(r.createdAt);
   const candidates = [
     r.monitoring?.firstBreachAt,
     r.steps.find((s) => s.status === 'failed')?.finishedAt,
@@ -78,7 +85,7 @@ const detectedAt = (r: DeploymentRecord): number => {
 export const doraFigures = (records: DeploymentRecord[], window: DoraWindow): DoraFigures => {
   const since = window.since.getTime();
   const until = window.until.getTime();
-  const inWindow = records.filter((r) => {
+  const finishedInWindow = records.filter((r) => {
     const finished = time(r.finishedAt);
     return (
       Number.isFinite(finished) &&
@@ -88,6 +95,7 @@ export const doraFigures = (records: DeploymentRecord[], window: DoraWindow): Do
       (window.environment === undefined || r.environment === window.environment)
     );
   });
+  const inWindow = finishedInWindow.filter((r) => !r.rollbackOf);
   const days = Math.max(0, (until - since) / DAY_MS);
   const deployed = inWindow.filter((r) => r.outcome === 'deployed');
 
@@ -99,12 +107,12 @@ export const doraFigures = (records: DeploymentRecord[], window: DoraWindow): Do
   const started = inWindow.filter((r) => r.steps.length > 0);
   const failed = started.filter(failedAfterSteps);
 
-  const restores = inWindow
+  const restores = finishedInWindow
     .filter((r) => r.outcome === 'rolled-back' && r.rollback)
     .map((r) => (time(r.finishedAt) - detectedAt(r)) / 1000)
     .filter((s) => Number.isFinite(s) && s >= 0)
     .sort((a, b) => a - b);
-  const unrestored = inWindow.filter((r) => r.status === 'rollback-failed').length;
+  const unrestored = finishedInWindow.filter((r) => r.status === 'rollback-failed').length;
 
   const leadMedian = median(leads);
   const leadP90 = quantile(leads, 0.9);

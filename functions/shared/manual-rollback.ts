@@ -4,6 +4,7 @@ import { ConflictError, ErrorNames, ForbiddenError, NotFoundError } from './erro
 import { failMonitor } from './fail-monitor.js';
 import { type DeploymentRecord, FINISHED_STATUSES } from './ports/deployment-store.js';
 import type { Ports } from './ports/index.js';
+import { type DeploymentRequest, DeploymentRequestSchema } from './workflow.js';
 
 /**
  * Who asks for the rollback: `name` is for people (the audit, the reason on the task); `ids` are the
@@ -74,9 +75,45 @@ const defaultOrigin = (request: RollbackRequest) =>
   request.channel === 'comment' ? 'in a ClickUp comment' : 'from the devops-agent command line';
 
 /**
+ * After Deployed there is no bake to fail: a rollback run starts (the same workflow with `rollbackOf`),
+ * which waits for the service/environment lock, skips gates, plan and approval, undoes the deployment's
+ * steps newest first from what each recorded, verifies and reports. Its id is `<deployment>-rollback`, so a
+ * repeated request starts nothing twice.
+ */
+const startRollbackRun = async (
+  deployment: DeploymentRecord,
+  approver: string,
+  request: RollbackRequest,
+  ports: RollbackPorts,
+  audit: (deploymentId: string, action: string, detail: string) => Promise<void>,
+): Promise<RollbackAccepted> => {
+  const reason = `rollback of ${deployment.deploymentId} requested by ${approver} ${request.origin ?? defaultOrigin(request)}${request.reason ? `: ${request.reason}` : ''}`;
+  const run: DeploymentRequest = DeploymentRequestSchema.parse({
+    deploymentId: `${deployment.deploymentId}-rollback`.slice(0, 80),
+    taskId: deployment.taskId,
+    service: deployment.service,
+    environment: deployment.environment,
+    trigger: request.channel === 'comment' ? 'comment' : 'cli',
+    requestedBy: approver,
+    requestedAt: ports.clock.now().toISOString(),
+    rollbackOf: deployment.deploymentId,
+    reason,
+  });
+  const started = await ports.workflow.start(run);
+  if (started.started) {
+    await ports.store.updateDeployment(deployment.deploymentId, {
+      rolledBackBy: { deploymentId: run.deploymentId, at: run.requestedAt, by: approver },
+    });
+    await audit(deployment.deploymentId, 'rollback-requested', `${reason}; run ${run.deploymentId}`);
+  }
+  return { deploymentId: run.deploymentId, approver, reason };
+};
+
+/**
  * A person asks to roll back a task's newest deployment. Only a configured approver of its service may;
  * during the bake the current bake interval is failed with RollbackRequestedError, which sends the workflow
- * into the same rollback branch an alarm does. Every answer, accepted or refused, is in the audit log.
+ * into the same rollback branch an alarm does; after Deployed a rollback run starts (`startRollbackRun`).
+ * Every answer, accepted or refused, is in the audit log.
  * Refusals throw: ForbiddenError (not an approver), NotFoundError (no deployment), ConflictError (not
  * baking now: between two intervals, still deploying, or finished), each saying what to do instead.
  */
@@ -127,11 +164,16 @@ export const requestRollback = async (
       ),
     );
   }
+  if (latest.status === 'deployed' && !latest.rollbackOf) {
+    return startRollbackRun(latest, approver, request, ports, audit);
+  }
   if (FINISHED_STATUSES.includes(latest.status)) {
     return refuse(
       latest.deploymentId,
       new ConflictError(
-        `${latest.deploymentId} is already ${latest.status}. Manual rollback of a finished deployment is not available yet (it comes with the operations work); follow the rollback procedure of its plan.`,
+        latest.rollbackOf
+          ? `${latest.deploymentId} already rolled back ${latest.rollbackOf} (${latest.status}); deploy the release you want next by moving the task to its input status again.`
+          : `${latest.deploymentId} ended ${latest.status}: nothing of it is live to roll back. Nothing changed.`,
       ),
     );
   }

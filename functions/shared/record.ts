@@ -307,6 +307,12 @@ export const renderRecord = (r: DeploymentRecord, context: RecordContext = {}): 
     `- Deployment: \`${r.deploymentId}\` (task ${r.taskId}, trigger ${r.trigger}${r.requestedBy ? ` by ${r.requestedBy}` : ''})`,
     `- Service: ${r.service} → ${r.environment}`,
     `- Outcome: **${r.outcome ?? r.status}**`,
+    ...(r.rollbackOf ? [`- Rollback run: undoes \`${r.rollbackOf}\`, on request`] : []),
+    ...(r.rolledBackBy
+      ? [
+          `- Rolled back later: by \`${r.rolledBackBy.deploymentId}\`, asked by ${r.rolledBackBy.by} at ${r.rolledBackBy.at}`,
+        ]
+      : []),
     `- Started ${r.createdAt}, finished ${r.finishedAt ?? '–'} (${seconds(r.createdAt, r.finishedAt)})`,
     '',
     '## What was deployed',

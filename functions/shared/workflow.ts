@@ -50,6 +50,16 @@ export const DeploymentRequestSchema = z.object({
   requestedAt: z.iso.datetime(),
   /** the delivery that asked (`clickup:<webhook id>:<history item id>`): a late duplicate starts nothing */
   sourceEvent: z.string().min(1).max(200).optional(),
+  /**
+   * a rollback run: undo this finished deployment's steps from what they recorded (no gates, plan or
+   * approval; the lock and the reports as usual)
+   */
+  rollbackOf: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,80}$/)
+    .optional(),
+  /** why, for the rollback run: who asked and what they said */
+  reason: z.string().min(1).max(2000).optional(),
 });
 export type DeploymentRequest = z.infer<typeof DeploymentRequestSchema>;
 

@@ -196,6 +196,10 @@ export interface DeploymentRecord {
   recordKey?: string;
   /** while queued for the service/environment lock: the place last told on the task (1: next) */
   queuePosition?: number;
+  /** a rollback run: the finished deployment whose steps it undoes */
+  rollbackOf?: string;
+  /** a finished deployment undone later by a requested rollback run: that run's id and when it was asked */
+  rolledBackBy?: { deploymentId: string; at: string; by: string };
 }
 
 export interface LockResult {

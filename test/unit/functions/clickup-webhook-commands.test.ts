@@ -237,12 +237,36 @@ describe('handleClickUpWebhook: /deploy commands', () => {
     expect(f.tracker.textsOf('t1')).toEqual([expect.stringContaining('only approvers may roll back')]);
   });
 
+  it('starts a rollback run for /deploy rollback of a deployed deployment, and answers a redelivery once', async () => {
+    // Prepare
+    const f = setup();
+    await f.store.createDeployment(aDeployment({ status: 'deployed', outcome: 'deployed' }));
+    const event = commentEvent('t1', '/deploy rollback t1 emails go out twice');
+
+    // Act
+    const response = await f.deliver(event);
+    const again = await f.deliver(event);
+
+    // Assess
+    expect(response.body).toMatchObject({
+      result: 'accepted',
+      action: 'rollback',
+      deploymentId: 't1-1-rollback',
+    });
+    expect(again.body.result).toBe('ignored');
+    expect(f.workflow.started).toEqual([
+      expect.objectContaining({
+        deploymentId: 't1-1-rollback',
+        rollbackOf: 't1-1',
+        trigger: 'comment',
+        reason: expect.stringContaining('emails go out twice'),
+      }),
+    ]);
+    expect((await f.store.getDeployment('t1-1'))?.rolledBackBy?.deploymentId).toBe('t1-1-rollback');
+  });
+
   it.each([
-    [
-      'finished',
-      { status: 'deployed' as const },
-      'Manual rollback of a finished deployment is not available yet',
-    ],
+    ['rolled back', { status: 'rolled-back' as const }, 'nothing of it is live to roll back'],
     ['still deploying', { status: 'deploying' as const }, 'is deploying, not baking'],
   ])('answers /deploy rollback of a %s deployment without changing it', async (_name, record, answer) => {
     // Prepare

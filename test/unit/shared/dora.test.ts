@@ -58,6 +58,34 @@ const rolledBack = (
 const WINDOW = { since: new Date('2026-11-01T00:00:00.000Z'), until: new Date('2026-11-15T00:00:00.000Z') };
 
 describe('doraFigures', () => {
+  it('counts a deployment undone later by a requested rollback as a failed change, and the run only as a restore', () => {
+    // Prepare: two deployments, the second undone 30 minutes after someone asked for its rollback
+    const records = [
+      deployed('t1-1', '2026-11-10T10:00:00.000Z'),
+      deployed('t2-1', '2026-11-11T10:00:00.000Z', undefined, {
+        rolledBackBy: {
+          deploymentId: 't2-1-rollback',
+          at: '2026-11-12T09:00:00.000Z',
+          by: 'lead@example.com',
+        },
+      }),
+      rolledBack('t2-1-rollback', '2026-11-12T09:30:00.000Z', 0, {
+        rollbackOf: 't2-1',
+        createdAt: '2026-11-12T09:00:00.000Z',
+        monitoring: undefined,
+      }),
+    ];
+
+    // Act
+    const figures = doraFigures(records, WINDOW);
+
+    // Assess
+    expect(figures.deployments).toBe(2);
+    expect(figures.deploymentFrequency.deployed).toBe(2);
+    expect(figures.changeFailureRate).toEqual({ started: 2, failed: 1, rate: 0.5 });
+    expect(figures.timeToRestore).toMatchObject({ samples: 1, medianSeconds: 1800 });
+  });
+
   it('counts the deployments that reached Deployed per day and per week in the window', () => {
     // Prepare
     const records = [
