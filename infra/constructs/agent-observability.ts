@@ -30,6 +30,7 @@ export const ALARM_EMAIL_CONTEXT_KEY = 'devops-agent:alarm-email';
 /** What each alarm watches, by the suffix of its name (`<stack>-agent-<suffix>`). */
 export const AGENT_ALARMS = {
   workflowFailed: 'workflow-failed',
+  rollbackFailed: 'rollback-failed',
   workflowTimedOut: 'workflow-timed-out',
   workflowAborted: 'workflow-aborted',
   api5xx: 'api-5xx',
@@ -60,6 +61,21 @@ export interface AgentObservabilityProps {
 }
 
 const PERIOD = Duration.minutes(5);
+
+/** A metric of the agent's own (`AGENT_METRICS`), with the `service` dimension every datapoint carries. */
+const agentMetric = (
+  name: AgentMetricName,
+  statistic: string,
+  period: Duration,
+  dimensions: Record<string, string> = {},
+): Metric =>
+  new Metric({
+    namespace: AGENT_METRICS.namespace,
+    metricName: name,
+    dimensionsMap: { service: AGENT_METRICS.service, ...dimensions },
+    statistic,
+    period,
+  });
 
 /** A metric-math id (a lower-case letter, then letters, digits, `_`) from a label such as `rolled-back p90`. */
 const idFor = (label: string): string => `m_${label.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`;
@@ -135,10 +151,36 @@ export class AgentObservability extends Construct {
       this.alarms.push(created);
       return created;
     };
+    // Blocked, Held, RolledBack, Failed and RollbackFailed are Fail states: those executions fail by design
+    // and each has reported its outcome (DeploymentsFinished). What is left fails without a report: an
+    // uncaught error, a report or ReleaseLock that failed.
+    const reported = AGENT_METRICS.outcomes.filter((o) => o !== 'deployed');
     alarm(
       AGENT_ALARMS.workflowFailed,
-      machine.metricFailed({ period: PERIOD, statistic: 'Sum' }),
-      'A deployment workflow execution failed outside its Catch paths: a deployment stopped without its report, and its lock may be held.',
+      new MathExpression({
+        expression: `FILL(failed, 0) - (${reported.map((_, i) => `FILL(o${i}, 0)`).join(' + ')})`,
+        usingMetrics: {
+          failed: machine.metricFailed({ period: PERIOD, statistic: 'Sum' }),
+          ...Object.fromEntries(
+            reported.map((o, i) => [
+              `o${i}`,
+              agentMetric(AGENT_METRICS.names.deploymentsFinished, 'Sum', PERIOD, {
+                [AGENT_METRICS.dimensions.outcome]: o,
+              }),
+            ]),
+          ),
+        },
+        label: 'executions failed without a reported outcome',
+        period: PERIOD,
+      }),
+      'A deployment workflow execution failed without reporting an outcome (an uncaught error, or a report or lock release that failed): the task may have no final comment and the lock may be held.',
+    );
+    alarm(
+      AGENT_ALARMS.rollbackFailed,
+      agentMetric(AGENT_METRICS.names.deploymentsFinished, 'Sum', PERIOD, {
+        [AGENT_METRICS.dimensions.outcome]: 'rollback-failed',
+      }),
+      'A rollback failed: the environment may run a mix of versions and its deployment lock is kept until a person restores it.',
     );
     alarm(
       AGENT_ALARMS.workflowTimedOut,
@@ -183,13 +225,7 @@ export class AgentObservability extends Construct {
   private widgets(props: AgentObservabilityProps) {
     const hour = Duration.hours(1);
     const agent = (name: AgentMetricName, statistic: string, dimensions: Record<string, string> = {}) =>
-      new Metric({
-        namespace: AGENT_METRICS.namespace,
-        metricName: name,
-        dimensionsMap: { service: AGENT_METRICS.service, ...dimensions },
-        statistic,
-        period: hour,
-      });
+      agentMetric(name, statistic, hour, dimensions);
     const outcome = (o: string) => ({ [AGENT_METRICS.dimensions.outcome]: o });
     // each expression names its metric after its label: ids must differ within one graph
     const minutes = (metric: Metric, label: string) =>

@@ -47,13 +47,12 @@ describe('AgentObservability (the agent watching itself)', () => {
       AlarmActions: [topicRef],
     });
 
-  it('alarms on failed, timed-out and aborted executions of the deployment workflow', () => {
+  it('alarms on timed-out and aborted executions of the deployment workflow', () => {
     // Prepare
     const machine = { Ref: idOf(template, 'AWS::StepFunctions::StateMachine') };
 
     // Assess
     for (const [suffix, metricName] of [
-      ['workflow-failed', 'ExecutionsFailed'],
       ['workflow-timed-out', 'ExecutionsTimedOut'],
       ['workflow-aborted', 'ExecutionsAborted'],
     ]) {
@@ -64,6 +63,59 @@ describe('AgentObservability (the agent watching itself)', () => {
         Dimensions: [{ Name: 'StateMachineArn', Value: machine }],
       });
     }
+  });
+
+  it('alarms on failed executions less those that reported their outcome (Blocked, Held, RolledBack… are Fail states)', () => {
+    // Prepare
+    const machine = { Ref: idOf(template, 'AWS::StepFunctions::StateMachine') };
+    const [failed] = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (a) => a.Properties.AlarmName === 'DevopsAgent-agent-workflow-failed',
+    );
+
+    // Act
+    const metrics = failed?.Properties.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: {
+        Metric: { Namespace: string; MetricName: string; Dimensions: unknown[] };
+        Period: number;
+      };
+    }[];
+    const reported = metrics
+      .filter((m) => m.MetricStat?.Metric.MetricName === 'DeploymentsFinished')
+      .map((m) => m.MetricStat?.Metric.Dimensions as { Name: string; Value: string }[])
+      .map((d) => d.find((x) => x.Name === 'Outcome')?.Value)
+      .sort();
+
+    // Assess
+    expect(failed?.Properties).toMatchObject({
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [topicRef],
+    });
+    expect(metrics.find((m) => m.Expression)?.Expression).toBe(
+      'FILL(failed, 0) - (FILL(o0, 0) + FILL(o1, 0) + FILL(o2, 0) + FILL(o3, 0) + FILL(o4, 0))',
+    );
+    expect(metrics.find((m) => m.Id === 'failed')?.MetricStat).toMatchObject({
+      Metric: {
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: machine }],
+      },
+      Period: 300,
+    });
+    expect(reported).toEqual(['blocked', 'failed', 'held', 'rollback-failed', 'rolled-back']);
+  });
+
+  it('alarms on a failed rollback', () => {
+    // Assess
+    expectAlarm('rollback-failed', {
+      Namespace: 'DevopsAgent',
+      MetricName: 'DeploymentsFinished',
+      Statistic: 'Sum',
+      Dimensions: Match.arrayWith([{ Name: 'Outcome', Value: 'rollback-failed' }]),
+    });
   });
 
   it('alarms on 5xx answers of the API stage', () => {
