@@ -1,12 +1,13 @@
 import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, requireRecord } from '../shared/deployment.js';
 import type { Ports } from '../shared/ports/index.js';
+import { writeRecord } from '../shared/record.js';
 import type { Outcome } from '../shared/workflow.js';
 
 /** Tells the task why nothing was deployed: the failed gates with what to do, or the error that stopped it. */
 export const reportBlocked = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock' | 'telemetry'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'clock' | 'telemetry'>,
 ): Promise<Outcome> => {
   const { state } = contextFor(input, ports);
   const record = await requireRecord(ports.store, state.deploymentId);
@@ -29,10 +30,6 @@ export const reportBlocked = async (
       ? `Cannot deploy until all gates pass. Then ${retry}`
       : `Nothing was deployed. Fix the cause, then ${retry}`,
   ];
-  await ports.tracker.comment(
-    state.taskId,
-    ['⚠️ DEPLOYMENT BLOCKED - Quality gates not met', '', ...body].join('\n'),
-  );
   const now = ports.clock.now().toISOString();
   await ports.store.updateDeployment(state.deploymentId, {
     status: 'blocked',
@@ -43,6 +40,17 @@ export const reportBlocked = async (
       ? { error: { name: state.error.Error, message: state.error.Cause ?? state.error.Error } }
       : {}),
   });
+  // a blocked deployment has a record too: what the gates found is worth keeping (DORA skips it)
+  const key = await writeRecord(state.deploymentId, ports);
+  await ports.tracker.comment(
+    state.taskId,
+    [
+      '⚠️ DEPLOYMENT BLOCKED - Quality gates not met',
+      '',
+      ...body,
+      ...(key ? ['', `Deployment record: ${ports.artifacts.link(key)}`] : []),
+    ].join('\n'),
+  );
   recordFinished(ports.telemetry, 'blocked', { startedAt: record.createdAt, finishedAt: now });
   return 'blocked';
 };

@@ -2,12 +2,13 @@ import { recordFinished } from '../shared/agent-metrics.js';
 import { contextFor, formatDuration } from '../shared/deployment.js';
 import { ApprovalExpiredError } from '../shared/errors.js';
 import type { Ports } from '../shared/ports/index.js';
+import { writeRecord } from '../shared/record.js';
 import type { Outcome } from '../shared/workflow.js';
 
 /** Reports a held or expired approval; nothing was deployed. An expiry is recorded as such. */
 export const reportHeld = async (
   input: unknown,
-  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'clock' | 'telemetry'>,
+  ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'artifacts' | 'clock' | 'telemetry'>,
 ): Promise<Outcome> => {
   const { state, settings } = contextFor(input, ports);
   const now = ports.clock.now().toISOString();
@@ -24,7 +25,6 @@ export const reportHeld = async (
   const text = expired
     ? `⌛ APPROVAL EXPIRED\n\nNo decision within ${formatDuration(settings.approvalTimeoutSeconds)}; nothing was deployed.\nMove the task to the input status again to ask anew.`
     : `⏸️ DEPLOYMENT HELD${after?.decidedBy ? ` by ${after.decidedBy}` : ''}\n\n${after?.comment ? `Reason: ${after.comment}\n\n` : ''}Nothing was deployed. Move the task to the input status again when it may go ahead.`;
-  await ports.tracker.comment(state.taskId, text);
   await ports.store.updateDeployment(state.deploymentId, {
     status: 'held',
     stage: 'ReportHeld',
@@ -43,6 +43,12 @@ export const reportHeld = async (
       channel: 'workflow',
     });
   }
+  // the record keeps who held it and why (or that nobody decided), with the plan they were shown
+  const key = await writeRecord(state.deploymentId, ports);
+  await ports.tracker.comment(
+    state.taskId,
+    key ? `${text}\n\nDeployment record: ${ports.artifacts.link(key)}` : text,
+  );
   // the deployment's request time: this core reads no record
   recordFinished(ports.telemetry, 'held', { startedAt: state.requestedAt, finishedAt: now });
   return 'held';

@@ -228,7 +228,10 @@ describe('DevopsAgentStack', () => {
       // the seed's s3-sync step: the site's bucket only (see the next test)
       'ExecuteStepFunction',
       'FinalizeFunction',
+      // every end writes its deployment record, blocked and held ones too
+      'ReportBlockedFunction',
       'ReportFailureFunction',
+      'ReportHeldFunction',
       'RollbackFunction',
     ]);
   });

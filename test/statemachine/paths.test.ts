@@ -53,6 +53,8 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     const blocked = comments.find((c) => c.startsWith('⚠️ DEPLOYMENT BLOCKED'));
     expect(blocked).toContain('✗ QA approved: QA: Pending');
     expect(blocked).toContain('✗ CI green: pending on abc1234 (no checks reported)');
+    expect(blocked).toContain(`Deployment record: memory://records/${record.deploymentId}.md`);
+    expect(h.artifacts.files.get(`records/${record.deploymentId}.md`)).toContain('✗ QA approved');
     expect(h.store.locks.get('notifications/production')?.owner).toBe('');
   });
 
@@ -72,6 +74,10 @@ describe('deployment workflow paths (synthesized definition, local runner)', () 
     expect(h.steps.ran).toEqual([]);
     expect(comments.at(-1)).toMatch(
       /^⏸️ DEPLOYMENT HELD by lead@example.com\n\nReason: wait for the marketing launch/,
+    );
+    expect(comments.at(-1)).toContain(`Deployment record: memory://records/${record.deploymentId}.md`);
+    expect(h.artifacts.files.get(`records/${record.deploymentId}.md`)).toContain(
+      'wait for the marketing launch',
     );
     expect(h.store.audit.map((a) => a.action)).toEqual([
       'deployment-requested',
