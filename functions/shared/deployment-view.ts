@@ -11,20 +11,23 @@ import {
  * progress, the approval, the bake and how it ended. Pure: made from the record, its approval and the
  * configuration, so the local runtime and an AWS adapter give the same view.
  */
-export interface DeploymentView {
-  deploymentId: string;
-  taskId: string;
-  taskName: string;
-  service: string;
-  environment: string;
-  trigger: string;
-  requestedBy?: string;
-  status: DeploymentRecord['status'];
-  stage: string;
+export interface DeploymentView
+  extends Pick<
+    DeploymentRecord,
+    | 'deploymentId'
+    | 'taskId'
+    | 'taskName'
+    | 'service'
+    | 'environment'
+    | 'trigger'
+    | 'requestedBy'
+    | 'status'
+    | 'stage'
+    | 'outcome'
+    | 'createdAt'
+    | 'finishedAt'
+  > {
   finished: boolean;
-  outcome?: string;
-  createdAt: string;
-  finishedAt?: string;
   /** from the start to the end, or to now while it runs */
   durationSeconds: number;
   /** while queued for the service/environment lock: the place in the queue (1: next) */

@@ -1,25 +1,16 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LocalTracker } from '../../local/adapters/local-tracker.js';
 import { OutboxNotifier } from '../../local/adapters/outbox-notifier.js';
 import { openDatabase } from '../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../local/adapters/sqlite-deployment-store.js';
+import { freePort } from '../fixtures/free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO_TIMEOUT_MS = 180_000;
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
-
-const freePort = () =>
-  new Promise<number>((resolvePort) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolvePort(port));
-    });
-  });
 
 const runDemo = async (args: string[], configText?: string) => {
   const dir = mkdtempSync(join(tmpdir(), 'devops-agent-e2e-'));

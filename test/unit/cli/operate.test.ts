@@ -1,19 +1,9 @@
-import { createServer } from 'node:net';
 import type { AgentClient, ApiDeployment } from '../../../cli/agent-client.js';
 import { parseSince } from '../../../cli/history-command.js';
 import type { CliIo } from '../../../cli/io.js';
 import { statusCommand } from '../../../cli/status-command.js';
 import { runCli } from '../../fixtures/cli.js';
-
-/** A port nothing listens on: taken from the system, then closed. */
-const closedPort = () =>
-  new Promise<number>((done) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
+import { freePort } from '../../fixtures/free-port.js';
 
 const COMMANDS: [string, string[]][] = [
   ['deploy', ['deploy', 't1']],
@@ -75,7 +65,7 @@ const capture = (isTTY: boolean) => {
 describe('devops-agent operating commands', () => {
   it.each(COMMANDS)('%s says no local runtime answers and how to start one, exit 1', async (_name, argv) => {
     // Prepare
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
 
     // Act
     const result = await runCli([...argv, '--url', url]);
@@ -89,7 +79,7 @@ describe('devops-agent operating commands', () => {
 
   it('talks to DEVOPS_AGENT_URL when --url is not given', async () => {
     // Prepare
-    const url = `http://127.0.0.1:${await closedPort()}`;
+    const url = `http://127.0.0.1:${await freePort()}`;
 
     // Act
     const result = await runCli(['status'], { env: { DEVOPS_AGENT_URL: `${url}/` } });

@@ -9,6 +9,7 @@ import { parseConfig } from '../../../functions/shared/config/load.js';
 import { probeHealth } from '../../../functions/shared/health-probe.js';
 import type { HealthDatapoint } from '../../../functions/shared/ports/health-metrics.js';
 import type { Logger } from '../../../functions/shared/ports/index.js';
+import { freePort } from '../../fixtures/free-port.js';
 
 /** A service's health endpoint: answers each path with its status, or never (to time out). */
 const startHealthServer = async (answers: Record<string, number | 'hang'>) => {
@@ -26,15 +27,6 @@ const startHealthServer = async (answers: Record<string, number | 'hang'>) => {
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-};
-
-/** A URL on a port nothing listens on (one that was just free), so the connection is refused. */
-const closedPortUrl = async () => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/health`;
 };
 
 const configFor = (urls: Record<string, string | undefined>) =>
@@ -79,7 +71,7 @@ describe('probeServices (the AWS health probe)', () => {
       web: server.url('/broken'),
       ws: server.url('/slow'),
       cron: undefined,
-      gone: await closedPortUrl(),
+      gone: `http://127.0.0.1:${await freePort()}/health`,
     });
 
     // Act
