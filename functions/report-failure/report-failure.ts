@@ -28,7 +28,10 @@ export const reportFailure = async (
     outcome,
     finishedAt: now,
   });
-  recordFinished(ports.telemetry, outcome, { startedAt: record.createdAt, finishedAt: now });
+  // a requested rollback run is not a deployment, and it ends in a Succeed state: counting it among the
+  // finished deployments would offset a real failure in the workflow-failed alarm (docs/observability.md)
+  if (!state.rollbackOf)
+    recordFinished(ports.telemetry, outcome, { startedAt: record.createdAt, finishedAt: now });
   if (settings.failureStatus) await ports.tracker.setStatus(state.taskId, settings.failureStatus);
   const key = await writeRecord(state.deploymentId, ports);
   if (state.rollbackOf) {

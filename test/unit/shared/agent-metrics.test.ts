@@ -114,6 +114,20 @@ describe('the cores report what they know', () => {
     expect(outcomes(failed.telemetry)).toEqual(['failed']);
   });
 
+  it('report-failure does not count a requested rollback run as a finished deployment', async () => {
+    // Prepare
+    const run = await setup({ status: 'rolling-back', rollback: { reason: 'asked', steps: [] } });
+
+    // Act
+    await reportFailure(
+      { ...T1_STATE, rollbackOf: 't0-1', error: { Error: 'RollbackRequestedError', Cause: 'asked' } },
+      run.ports,
+    );
+
+    // Assess
+    expect(run.telemetry.recorded.filter((r) => r.name === 'DeploymentsFinished')).toEqual([]);
+  });
+
   it('rollback counts one rollback when it starts', async () => {
     // Prepare
     const f = await setup({ status: 'monitoring' });
