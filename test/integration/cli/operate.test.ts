@@ -229,6 +229,53 @@ describe('devops-agent deploy, status, approve, history against the local runtim
     expect(history.stdout).toContain('  rollback: rollback requested by demo@example.com');
   });
 
+  it('rolls back a Deployed deployment with a rollback run that restores the previous release', async () => {
+    // Prepare: a release v3 deployed all the way
+    const before = app.version();
+    const { id: taskId } = await embeddedTracker(runtime).createTask({
+      name: 'Release to undo after Deployed',
+      listId: 'demo-list',
+      status: 'In Review',
+      customFields: demoTaskFields('v3'),
+    });
+    await cli(['deploy', taskId]);
+    await waitFor(taskId, 'awaiting-approval');
+    await cli(['approve', taskId, '--as', APPROVER]);
+    const deployed = await cli(['status', taskId, '--watch']);
+    const live = app.version();
+
+    // Act
+    const stranger = await cli(['rollback', taskId, '--as', STRANGER]);
+    const rollback = await cli(['rollback', taskId, '--as', APPROVER, '--reason', 'emails go out twice']);
+    const runId = `${taskId}-1-rollback`;
+    const deadline = Date.now() + 45_000;
+    let run = await runtime.store.getDeployment(runId);
+    while (!run?.outcome && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      run = await runtime.store.getDeployment(runId);
+    }
+    const again = await cli(['rollback', taskId, '--as', APPROVER]);
+
+    // Assess
+    expect(deployed.code).toBe(0);
+    expect(live).toBe('v3');
+    expect(stranger.code).toBe(1);
+    expect(rollback.stderr).toBe('');
+    expect(rollback.code).toBe(0);
+    expect(rollback.stdout).toContain(`Rollback of ${runId} requested`);
+    expect(run).toMatchObject({ rollbackOf: `${taskId}-1`, outcome: 'rolled-back' });
+    expect(run?.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['Deploy backend', 'rolled-back'],
+      ['Database migration', 'kept'],
+    ]);
+    expect(app.version()).toBe(before);
+    expect((await runtime.store.getDeployment(`${taskId}-1`))?.rolledBackBy?.deploymentId).toBe(runId);
+    const comments = (await embeddedTracker(runtime).comments(taskId)).map((c) => c.text);
+    expect(comments.at(-1)).toMatch(new RegExp(`^↩️ ROLLED BACK: ${taskId}-1 was undone on request\\.`));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`already rolled back ${taskId}-1`);
+  });
+
   it('says a task has no deployment and an unknown task is unknown, with exit 1', async () => {
     // Prepare
     const taskId = await newTask('Never deployed');
