@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { type AgentClient, localAgent, UrlSchema } from './agent-client.js';
+import { type AgentConnector, connectAgent, TARGET_FIELDS } from './agent-client.js';
 import { parseTaskCommand, URL_HELP } from './deploy-command.js';
-import { urlFlag } from './deployment-text.js';
 import type { CliIo } from './io.js';
 
 const APPROVE = 'devops-agent approve';
@@ -45,9 +44,9 @@ const as = z
   .min(1, {
     error: '--as is empty: give the approver email or ClickUp id you act as',
   });
-const ApproveArgs = z.object({ url: UrlSchema, as, comment: z.string().trim().min(1).optional() });
+const ApproveArgs = z.object({ ...TARGET_FIELDS, as, comment: z.string().trim().min(1).optional() });
 const HoldArgs = z.object({
-  url: UrlSchema,
+  ...TARGET_FIELDS,
   as,
   reason: z.string({ error: '--reason is required: say why the deployment is held' }).trim().min(1, {
     error: '--reason is empty: say why the deployment is held',
@@ -58,7 +57,7 @@ const HoldArgs = z.object({
 export const approveCommand = async (
   argv: string[],
   io: CliIo,
-  client: (url: string) => AgentClient = localAgent,
+  connect: AgentConnector = connectAgent,
 ): Promise<number> => {
   const parsed = parseTaskCommand(
     APPROVE,
@@ -71,9 +70,9 @@ export const approveCommand = async (
     io.stdout(APPROVE_HELP);
     return 0;
   }
-  const { taskId, options } = parsed;
-  const answer = await client(options.url).approve(taskId, options.as, options.comment);
-  const watch = `devops-agent status ${taskId} --watch${urlFlag(options.url)}`;
+  const { taskId, options, target } = parsed;
+  const answer = await (await connect(target, io)).approve(taskId, options.as, options.comment);
+  const watch = `devops-agent status ${taskId} --watch${target.flag}`;
   io.stdout(
     answer.outcome === 'approved'
       ? `Approved ${answer.deploymentId} as ${options.as} (${answer.approvals} of ${answer.quorum} approvals): it proceeds to the deployment steps.\n  watch it: ${watch}\n`
@@ -86,7 +85,7 @@ export const approveCommand = async (
 export const holdCommand = async (
   argv: string[],
   io: CliIo,
-  client: (url: string) => AgentClient = localAgent,
+  connect: AgentConnector = connectAgent,
 ): Promise<number> => {
   const parsed = parseTaskCommand(
     HOLD,
@@ -99,10 +98,10 @@ export const holdCommand = async (
     io.stdout(HOLD_HELP);
     return 0;
   }
-  const { taskId, options } = parsed;
-  const answer = await client(options.url).hold(taskId, options.as, options.reason);
+  const { taskId, options, target } = parsed;
+  const answer = await (await connect(target, io)).hold(taskId, options.as, options.reason);
   io.stdout(
-    `Held ${answer.deploymentId} as ${options.as}: ${options.reason}\n  it ends without running a step; deploy the task again when ready: devops-agent deploy ${taskId}${urlFlag(options.url)}\n`,
+    `Held ${answer.deploymentId} as ${options.as}: ${options.reason}\n  it ends without running a step; deploy the task again when ready: devops-agent deploy ${taskId}${target.flag}\n`,
   );
   return 0;
 };

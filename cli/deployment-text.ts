@@ -1,9 +1,5 @@
 import { formatDuration } from '../functions/shared/deployment.js';
 import type { ApiDeployment } from '../local/api-routes.js';
-import { DEFAULT_URL } from './agent-client.js';
-
-/** ` --url X` when the agent is not at the default place, so a printed command works when pasted. */
-export const urlFlag = (url: string): string => (url === DEFAULT_URL ? '' : ` --url ${url}`);
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -32,8 +28,11 @@ export const progressLine = (d: ApiDeployment): string => {
   return parts.join(' · ');
 };
 
-/** Everything `status` shows of one deployment, a few labelled lines. */
-export const deploymentBlock = (d: ApiDeployment, url: string): string => {
+/**
+ * Everything `status` shows of one deployment, a few labelled lines; `flag` is what the printed approve
+ * command needs to reach the same agent (` --url …`, ` --stack …`, or nothing).
+ */
+export const deploymentBlock = (d: ApiDeployment, flag: string): string => {
   const lines = [
     `${d.deploymentId}  ${d.taskName ? `"${d.taskName}" ` : ''}(task ${d.taskId}) · ${d.service}/${d.environment}`,
     `  state     ${d.status} · ${d.stage} · ${d.finished ? 'took' : 'running for'} ${formatDuration(d.durationSeconds)} (started ${d.createdAt}, trigger ${d.trigger}${d.requestedBy ? ` by ${d.requestedBy}` : ''})`,
@@ -52,7 +51,7 @@ export const deploymentBlock = (d: ApiDeployment, url: string): string => {
     );
     lines.push(
       a.status === 'pending'
-        ? `  approval  pending: ${a.approvals} of ${a.quorum} approvals${votes.length ? ` (${votes.join(', ')})` : ''}, expires ${a.expiresAt}; approve with devops-agent approve ${d.taskId} --as <${a.approvers.join('|')}>${urlFlag(url)}`
+        ? `  approval  pending: ${a.approvals} of ${a.quorum} approvals${votes.length ? ` (${votes.join(', ')})` : ''}, expires ${a.expiresAt}; approve with devops-agent approve ${d.taskId} --as <${a.approvers.join('|')}>${flag}`
         : `  approval  ${a.status}${a.decidedBy ? ` by ${a.decidedBy}` : ''}${votes.length ? ` (${votes.join(', ')})` : ''}`,
     );
   }

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { type AgentClient, agentUrl, localAgent, URL_OPTION, UrlSchema } from './agent-client.js';
+import {
+  type AgentConnector,
+  agentTarget,
+  connectAgent,
+  TARGET_FIELDS,
+  TARGET_OPTIONS,
+} from './agent-client.js';
 import { URL_HELP } from './deploy-command.js';
 import { historyEntry, plural } from './deployment-text.js';
 import { type CliIo, parseCommandLine } from './io.js';
@@ -11,7 +17,8 @@ export const DEFAULT_SINCE = '30d';
 
 export const HISTORY_HELP = `${COMMAND} [options]
 
-Lists the deployments of the running devops-agent local runtime, newest first: task, service and
+Lists the deployments of the running agent (the devops-agent local runtime, or a deployed stack with
+--stack), newest first: task, service and
 environment, outcome, when it started, how long it took, why it rolled back, and the link to its record
 document. Under the list, the DORA figures of the same window (deployment frequency, lead time from PR
 merge to Deployed, change failure rate, time to restore).
@@ -43,7 +50,7 @@ export const parseSince = (value: string, now: Date): string | undefined => {
 
 const ArgsSchema = (now: Date) =>
   z.object({
-    url: UrlSchema,
+    ...TARGET_FIELDS,
     json: z.boolean(),
     service: z.string().trim().min(1).optional(),
     since: z.string().transform((value, ctx) => {
@@ -63,26 +70,26 @@ const ArgsSchema = (now: Date) =>
 export const historyCommand = async (
   argv: string[],
   io: CliIo,
-  client: (url: string) => AgentClient = localAgent,
+  connect: AgentConnector = connectAgent,
   now: () => Date = () => new Date(),
 ): Promise<number> => {
   const options = parseCommandLine(
     COMMAND,
     argv,
     {
-      ...URL_OPTION,
+      ...TARGET_OPTIONS,
       json: { type: 'boolean', default: false },
       service: { type: 'string' },
       since: { type: 'string', default: DEFAULT_SINCE },
     },
     ArgsSchema(now()),
-    { extra: (values) => ({ ...values, url: agentUrl(values.url, io.env) }) },
   )?.options;
   if (!options) {
     io.stdout(HISTORY_HELP);
     return 0;
   }
-  const answer = await client(options.url).deployments({
+  const agent = await connect(agentTarget(COMMAND, options, io.env), io);
+  const answer = await agent.deployments({
     since: options.since,
     ...(options.service ? { service: options.service } : {}),
   });
@@ -95,7 +102,7 @@ export const historyCommand = async (
   const scope = `${options.service ? ` of ${options.service}` : ''} since ${options.since}`;
   const list =
     answer.deployments.length === 0
-      ? [`No deployments${scope} at ${options.url}.`]
+      ? [`No deployments${scope} at ${agent.where}.`]
       : [
           `${plural(answer.deployments.length, 'deployment')}${scope}, newest first:`,
           '',

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { type AgentClient, localAgent, UrlSchema } from './agent-client.js';
+import { type AgentConnector, connectAgent, TARGET_FIELDS } from './agent-client.js';
 import { parseTaskCommand, URL_HELP } from './deploy-command.js';
-import { urlFlag } from './deployment-text.js';
 import type { CliIo } from './io.js';
 
 const COMMAND = 'devops-agent rollback';
@@ -27,7 +26,7 @@ intervals: run it again in a moment) or the runtime is not running; 2 a wrong co
 `;
 
 const ArgsSchema = z.object({
-  url: UrlSchema,
+  ...TARGET_FIELDS,
   as: z.string({ error: '--as is required: the approver email or ClickUp id you act as' }).trim().min(1, {
     error: '--as is empty: give the approver email or ClickUp id you act as',
   }),
@@ -38,7 +37,7 @@ const ArgsSchema = z.object({
 export const rollbackCommand = async (
   argv: string[],
   io: CliIo,
-  client: (url: string) => AgentClient = localAgent,
+  connect: AgentConnector = connectAgent,
 ): Promise<number> => {
   const parsed = parseTaskCommand(
     COMMAND,
@@ -51,10 +50,10 @@ export const rollbackCommand = async (
     io.stdout(ROLLBACK_HELP);
     return 0;
   }
-  const { taskId, options } = parsed;
-  const answer = await client(options.url).rollback(taskId, options.as, options.reason);
+  const { taskId, options, target } = parsed;
+  const answer = await (await connect(target, io)).rollback(taskId, options.as, options.reason);
   io.stdout(
-    `Rollback of ${answer.deploymentId} requested: ${answer.reason}\n  the workflow rolls back now; watch it: devops-agent status ${taskId} --watch${urlFlag(options.url)}\n`,
+    `Rollback of ${answer.deploymentId} requested: ${answer.reason}\n  the workflow rolls back now; watch it: devops-agent status ${taskId} --watch${target.flag}\n`,
   );
   return 0;
 };

@@ -1,29 +1,36 @@
 import { z } from 'zod';
 import type { ApiDeployment } from '../local/api-routes.js';
-import { type AgentClient, agentUrl, localAgent, URL_OPTION, UrlSchema } from './agent-client.js';
+import {
+  type AgentClient,
+  type AgentConnector,
+  agentTarget,
+  connectAgent,
+  TARGET_FIELDS,
+  TARGET_OPTIONS,
+} from './agent-client.js';
 import { URL_HELP } from './deploy-command.js';
-import { deploymentBlock, progressLine, urlFlag } from './deployment-text.js';
+import { deploymentBlock, progressLine } from './deployment-text.js';
 import { CliError, type CliIo, parseCommandLine } from './io.js';
 
 const COMMAND = 'devops-agent status';
 
 export const STATUS_HELP = `${COMMAND} [task-id] [options]
 
-Shows the task's newest deployment on the running devops-agent local runtime, or without a task every
-deployment still running: its status and workflow stage, step progress (done/total and the current step),
+Shows the task's newest deployment on the running agent (the devops-agent local runtime, or a deployed
+stack with --stack), or without a task every deployment still running: its status and workflow stage, step progress (done/total and the current step),
 the approval (approvals of the quorum, votes, expiry), the bake (elapsed of its period, within targets),
 a rollback and its reason, and the links to the console and the deployment record.
 
-  --watch       follow it until it ends: on a terminal one line redrawn with a spinner, otherwise a line
-                each time it moves on; then the full status
-  --json        print {now, deployments} as JSON instead (with --watch: one JSON line per change)
+  --watch         follow it until it ends: on a terminal one line redrawn with a spinner, otherwise a line
+                  each time it moves on; then the full status
+  --json          print {now, deployments} as JSON instead (with --watch: one JSON line per change)
 ${URL_HELP}
 
 Exit codes: 0 shown (with --watch: it ended Deployed); 1 with --watch it ended otherwise (held, blocked,
 rolled back, failed), or the task has no deployment, or the runtime is not running; 2 a wrong command line.
 `;
 
-const ArgsSchema = z.object({ url: UrlSchema, watch: z.boolean(), json: z.boolean() });
+const ArgsSchema = z.object({ ...TARGET_FIELDS, watch: z.boolean(), json: z.boolean() });
 
 /** How often `--watch` asks the agent (ms). */
 export const WATCH_INTERVAL_MS = 1000;
@@ -33,13 +40,13 @@ const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
 
 /** The deployments `status` is about: the task's newest, or every running one. */
-const select = async (client: AgentClient, taskId: string | undefined, url: string) => {
+const select = async (client: AgentClient, taskId: string | undefined, flag: string) => {
   const answer = await client.deployments(taskId ? { taskId } : {});
   if (taskId) {
     const [newest] = answer.deployments;
     if (!newest) {
       throw new CliError(
-        `task ${taskId} has no deployment at ${url}; start one with devops-agent deploy ${taskId}${urlFlag(url)}`,
+        `task ${taskId} has no deployment at ${client.where}; start one with devops-agent deploy ${taskId}${flag}`,
       );
     }
     return { now: answer.now, deployments: [newest] };
@@ -54,18 +61,19 @@ const endCode = (deployments: ApiDeployment[]) =>
 export const statusCommand = async (
   argv: string[],
   io: CliIo,
-  client: (url: string) => AgentClient = localAgent,
+  connect: AgentConnector = connectAgent,
   intervalMs = WATCH_INTERVAL_MS,
 ): Promise<number> => {
   const parsed = parseCommandLine(
     COMMAND,
     argv,
-    { ...URL_OPTION, watch: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
-    ArgsSchema,
     {
-      optionalPositionals: ['task-id'],
-      extra: (values) => ({ ...values, url: agentUrl(values.url, io.env) }),
+      ...TARGET_OPTIONS,
+      watch: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
     },
+    ArgsSchema,
+    { optionalPositionals: ['task-id'] },
   );
   if (!parsed) {
     io.stdout(STATUS_HELP);
@@ -73,7 +81,8 @@ export const statusCommand = async (
   }
   const { options } = parsed;
   const taskId = parsed.positionals[0]?.trim() || undefined;
-  const agent = client(options.url);
+  const target = agentTarget(COMMAND, options, io.env);
+  const agent = await connect(target, io);
   const print = (answer: { now: string; deployments: ApiDeployment[] }) => {
     if (options.json) {
       io.stdout(`${JSON.stringify(answer, null, options.watch ? undefined : 2)}\n`);
@@ -81,14 +90,14 @@ export const statusCommand = async (
     }
     if (answer.deployments.length === 0) {
       io.stdout(
-        `Nothing is running at ${options.url}; devops-agent history${urlFlag(options.url)} lists the deployments that ended.\n`,
+        `Nothing is running at ${agent.where}; devops-agent history${target.flag} lists the deployments that ended.\n`,
       );
       return;
     }
-    io.stdout(`${answer.deployments.map((d) => deploymentBlock(d, options.url)).join('\n\n')}\n`);
+    io.stdout(`${answer.deployments.map((d) => deploymentBlock(d, target.flag)).join('\n\n')}\n`);
   };
 
-  let answer = await select(agent, taskId, options.url);
+  let answer = await select(agent, taskId, target.flag);
   if (!options.watch) {
     print(answer);
     return 0;

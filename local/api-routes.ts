@@ -53,8 +53,15 @@ const newestFirst = <T extends { createdAt: string; deploymentId: string }>(list
     (a, b) => b.createdAt.localeCompare(a.createdAt) || b.deploymentId.localeCompare(a.deploymentId),
   );
 
-const listDeployments = async (ports: Ports, query: URLSearchParams): Promise<DeploymentsAnswer> => {
-  const filter = DeploymentsQuery.parse(Object.fromEntries(query));
+/**
+ * The deployments newest first as the operator sees them (`deploymentView`, the console and record links)
+ * and, without a task, the DORA figures of the same window. The local route and the command line's stack
+ * agent (cli/stack-agent.ts) both answer with it.
+ */
+export const listDeployments = async (
+  ports: Pick<Ports, 'store' | 'config' | 'clock' | 'links' | 'artifacts'>,
+  filter: z.infer<typeof DeploymentsQuery>,
+): Promise<DeploymentsAnswer> => {
   const now = ports.clock.now();
   const records = await ports.store.listDeployments({
     ...(filter.taskId ? { taskId: filter.taskId } : {}),
@@ -103,7 +110,8 @@ export const handleApiRoute = async (
   ports: Ports,
 ): Promise<{ statusCode: number; body: unknown } | undefined> => {
   if (method === 'GET' && url.pathname === '/api/deployments') {
-    return { statusCode: 200, body: await listDeployments(ports, url.searchParams) };
+    const filter = DeploymentsQuery.parse(Object.fromEntries(url.searchParams));
+    return { statusCode: 200, body: await listDeployments(ports, filter) };
   }
   const action = /^\/api\/tasks\/([A-Za-z0-9_-]{1,64})\/(deploy|approve|hold|rollback)$/.exec(url.pathname);
   const taskId = action?.[1];
