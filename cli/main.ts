@@ -17,7 +17,8 @@ Commands:
   plan <task-id>                dry run: run the gates and print the task's deployment plan, changing nothing
   validate                      load the configuration; OK with one line per service, or every problem
 
-  On a running local runtime (--url URL, default $DEVOPS_AGENT_URL, else http://127.0.0.1:4000):
+  On a running agent: the local runtime (--url URL, default $DEVOPS_AGENT_URL, else
+  http://127.0.0.1:4000), or a deployed stack (--stack NAME, default $DEVOPS_AGENT_STACK):
   deploy <task-id>              start the task's deployment as if it had moved to the input status
   status [task-id]              the deployment's state, steps, approval and bake (--watch follows it)
   approve <task-id> --as WHO    approve as a configured approver (quorum, self-approval and audit apply)
@@ -31,8 +32,9 @@ Exit codes:
   0  done (local: stopped cleanly; plan: the plan was printed and every gate passed; validate: the
      configuration is valid; status --watch: the deployment ended Deployed)
   1  failed: a configuration, environment, tracker or ClickUp problem (plan: an unknown task), a list
-     lacks a configured status, the local runtime is not running, the approval rules refused (approve,
-     hold, rollback), or status --watch saw the deployment end otherwise; the message says what to fix
+     lacks a configured status, the local runtime is not running (or --stack is not found), the approval
+     rules refused (approve, hold, rollback), or status --watch saw the deployment end otherwise; the
+     message says what to fix
   2  the command line is wrong: an unknown command or option, a missing or malformed option or argument
   3  plan: the plan was printed, but a gate failed or could not be evaluated
 `;
