@@ -470,6 +470,24 @@ describe('devops-agent operating commands against a deployed stack (--stack)', (
     expect(result.stderr).toContain('npx cdk deploy');
   });
 
+  it('says the caller has no AWS credentials and how to configure them, exit 1', async () => {
+    // Prepare
+    cloudformation.on(DescribeStacksCommand, { StackName: 'NoCredentials' }).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), {
+        name: 'CredentialsProviderError',
+      }),
+    );
+
+    // Act
+    const result = await cli(['history', '--stack', 'NoCredentials']);
+
+    // Assess
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `devops-agent: no AWS credentials for stack NoCredentials in ${REGION}: configure them (aws configure, aws sso login, AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)\n`,
+    );
+  });
+
   it('refuses --stack together with --url as a wrong command line, exit 2, without calling AWS', async () => {
     // Act
     const result = await cli(['status', '--stack', STACK, '--url', 'http://127.0.0.1:4000']);
