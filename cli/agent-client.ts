@@ -127,7 +127,15 @@ export const agentTarget = (
   const region =
     given === undefined
       ? undefined
-      : check(RegionSchema, values.region === undefined ? 'AWS_REGION' : '--region', given);
+      : check(
+          RegionSchema,
+          values.region !== undefined
+            ? '--region'
+            : env.AWS_REGION !== undefined
+              ? 'AWS_REGION'
+              : 'AWS_DEFAULT_REGION',
+          given,
+        );
   const config =
     values.config === undefined
       ? DEFAULT_CONFIG
