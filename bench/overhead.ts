@@ -180,8 +180,8 @@ export const overhead: Benchmark = {
       notes: [
         `Ran the demo's good release as a user does (\`npm start -- --scenario good --auto-approve --bake ${bake}\`, its own process, sample app, SQLite, embedded tracker, approval through the signed link's confirm page) ${runs} time(s); the rows are the run with the median overhead (overheads of all runs: ${splits.map((s) => `${fmt(s.overheadMs)} ms`).join(', ')}).`,
         "Every figure comes from the deployment's record: total is createdAt → finishedAt (stamped by Finalize), steps the sum of each step's startedAt → finishedAt (the demo's steps spawn Node.js processes), checks the sum of the verification checks' durations, the approval wait from the request's creation to its decision (the demo approves as soon as it sees the mail, polling every 250 ms), the bake its configured length (monitoring startedAt → endsAt).",
-        `The overhead is what the agent itself spends around the work: acknowledging, the lock, the gates, the plan (which runs the step's \`record\` command to show what is replaced), state transitions, the task comments, the record document, and the end of the bake being noticed by the next sweep (check_interval 2 s in the demo; ${fmt(mid.bakeEndLagMs)} ms in this run).`,
-        `Where the overhead goes in that run (each state entered → the next, timed as the demo printed them): ${Object.entries(
+        `The overhead is what the agent itself spends around the work: acknowledging, the lock, the gates, the plan (which runs the step's \`record\` command to show what is replaced), state transitions, the task comments, the record document, and the end of the bake being noticed by the next sweep (check_interval 2 s in the demo, so anything from 0 to 2 s depending on the sweep's phase; ${fmt(mid.bakeEndLagMs)} ms in this run).`,
+        `Where the overhead goes in that run (each state entered → the next, timed as the demo's output arrived, so states printed together read 0 ms): ${Object.entries(
           mid.states,
         )
           .map(([state, t]) => `${state} ${Math.round(t)} ms`)
