@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ExecutionAbortedError, ExecutionError, StateMachine } from 'aws-local-stepfunctions';
-import { DomainError } from '../functions/shared/errors.js';
+import { ConflictError } from '../functions/shared/errors.js';
 import type { Ports } from '../functions/shared/ports/index.js';
 import type { WorkflowControl } from '../functions/shared/ports/workflow-control.js';
 import type { DeploymentRequest, TaskStateName } from '../functions/shared/workflow.js';
@@ -47,7 +47,7 @@ export interface LocalRunnerOptions {
 }
 
 /** Thrown when a callback answer arrives for a task token nobody waits for (AWS: TaskDoesNotExist). */
-export class TaskNotWaitingError extends DomainError {}
+export class TaskNotWaitingError extends ConflictError {}
 
 /**
  * Runs the synthesized definition in-process with aws-local-stepfunctions and plays the Step Functions

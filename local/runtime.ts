@@ -176,8 +176,17 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
   });
 
   const poll = () => pollTasks(ports);
+  // One sweep at a time: with many deployments baking a sweep can outlast the interval, and two sweeps
+  // reading the same bake token would race to answer it.
+  let sweeping: Promise<void> | undefined;
   const sweep = async () => {
-    await sweepMonitors(ports);
+    if (sweeping) return sweeping;
+    sweeping = sweepMonitors(ports)
+      .then(() => undefined)
+      .finally(() => {
+        sweeping = undefined;
+      });
+    return sweeping;
   };
   const timers: NodeJS.Timeout[] = [];
   if (options.timers ?? true) {

@@ -1,5 +1,5 @@
 import { settingsFor } from '../shared/config/resolve.js';
-import { ErrorNames, errorMessage } from '../shared/errors.js';
+import { ConflictError, ErrorNames, errorMessage } from '../shared/errors.js';
 import { failMonitor } from '../shared/fail-monitor.js';
 import { readTriggers } from '../shared/monitoring.js';
 import type { Ports } from '../shared/ports/index.js';
@@ -85,16 +85,23 @@ export const sweepMonitors = async (
       // unreadable_alarms: notBreaching turned an unreadable source into warnings above; this is fail safe
       reason = `cannot read the rollback triggers (${errorMessage(error)}); failing safe`;
     }
-    if (reason) {
-      await ports.store.updateDeployment(deployment.deploymentId, {
-        monitoring: { ...monitoring, breach: reason, ...(firstBreachAt ? { firstBreachAt } : {}) },
-      });
-      if (await failMonitor(deployment.deploymentId, reason, ports))
-        result.failed.push(deployment.deploymentId);
-    } else if (monitoring.intervalEndsAt && new Date(monitoring.intervalEndsAt) <= ports.clock.now()) {
-      await ports.store.setMonitorToken(deployment.deploymentId, undefined);
-      await ports.workflow.sendTaskSuccess(token, { due: 'report' });
-      result.reported.push(deployment.deploymentId);
+    try {
+      if (reason) {
+        await ports.store.updateDeployment(deployment.deploymentId, {
+          monitoring: { ...monitoring, breach: reason, ...(firstBreachAt ? { firstBreachAt } : {}) },
+        });
+        if (await failMonitor(deployment.deploymentId, reason, ports))
+          result.failed.push(deployment.deploymentId);
+      } else if (monitoring.intervalEndsAt && new Date(monitoring.intervalEndsAt) <= ports.clock.now()) {
+        await ports.store.setMonitorToken(deployment.deploymentId, undefined);
+        await ports.workflow.sendTaskSuccess(token, { due: 'report' });
+        result.reported.push(deployment.deploymentId);
+      }
+    } catch (error) {
+      // An alarm event or an overlapping sweep answered this interval first: nothing is lost, and the other
+      // baking deployments must still be swept.
+      if (!(error instanceof ConflictError)) throw error;
+      ports.logger.info('bake interval already answered', { deploymentId: deployment.deploymentId });
     }
   }
   await sweepApprovals(ports, result.expired);

@@ -1,5 +1,6 @@
 import { handleAlarmEvent } from '../../../functions/alarm-event/alarm-event.js';
 import { sweepMonitors } from '../../../functions/monitor-sweep/monitor-sweep.js';
+import { ConflictError } from '../../../functions/shared/errors.js';
 import { fakePorts } from '../../fixtures/ports.js';
 import { aDeployment, anApproval } from '../../fixtures/records.js';
 
@@ -37,6 +38,42 @@ const capture = (f: ReturnType<typeof fakePorts>) => {
 };
 
 describe('sweepMonitors', () => {
+  it('sweeps the other deployments when an interval was already answered (an alarm event or an overlapping sweep)', async () => {
+    // Prepare: two bakes whose report is due; the first one's token was answered elsewhere
+    const f = fakePorts(CONFIG);
+    const now = f.clock.now();
+    for (const id of ['t1-1', 't2-1']) {
+      await f.store.createDeployment(
+        aDeployment({
+          deploymentId: id,
+          taskId: id.split('-')[0],
+          status: 'monitoring',
+          stage: 'Monitor',
+          monitoring: {
+            startedAt: now.toISOString(),
+            endsAt: new Date(now.getTime() + 3600_000).toISOString(),
+            intervalEndsAt: now.toISOString(),
+            reports: [],
+          },
+        }),
+      );
+      await f.store.setMonitorToken(id, `token-${id}`);
+    }
+    const answer = f.workflow.sendTaskSuccess.bind(f.workflow);
+    f.workflow.sendTaskSuccess = async (token, output) => {
+      if (token === 'token-t1-1')
+        throw new ConflictError('the workflow is no longer waiting for this answer');
+      return answer(token, output);
+    };
+
+    // Act
+    const result = await sweepMonitors(f.ports);
+
+    // Assess
+    expect(result.reported).toEqual(['t2-1']);
+    expect(f.workflow.successes).toEqual([{ token: 'token-t2-1', output: { due: 'report' } }]);
+  });
+
   it('fails the bake interval at once when a trigger is breached', async () => {
     // Prepare
     const f = fakePorts(CONFIG);
