@@ -1,7 +1,8 @@
+import { awsChecks } from '../shared/aws-check-runners.js';
 import { awsPorts } from '../shared/aws-ports.js';
 import { awsStepRunners } from '../shared/aws-step-runners.js';
 import { taskHandler } from '../shared/middleware.js';
 import { executeStep } from './execute-step.js';
 
-/** The ExecuteStep Task state. */
-export const handler = taskHandler(executeStep, () => awsPorts({ steps: awsStepRunners }));
+/** The ExecuteStep Task state (with the check runners for the sql baselines read before the first step). */
+export const handler = taskHandler(executeStep, () => awsPorts({ steps: awsStepRunners, checks: awsChecks }));

@@ -1,5 +1,4 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { HttpCheckRunner } from '../../local/adapters/http-check-runner.js';
 import { ClickUpTracker } from './adapters/clickup-tracker.js';
 import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
 import { CloudWatchMetricReader } from './adapters/cloudwatch-metric-reader.js';
@@ -8,12 +7,11 @@ import { GitHubSourceControl } from './adapters/github-source-control.js';
 import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
 import { SesNotifier } from './adapters/ses-notifier.js';
 import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
-import { SqlCheckRunner } from './adapters/sql-check-runner.js';
 import { StoredApprovalKeys } from './approval-links.js';
 import { clients } from './clients.js';
 import { loadConfigFile, parseConfig } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { type Env, parseEnv, readVariable } from './env.js';
+import { type Env, parseEnv } from './env.js';
 import { DomainError } from './errors.js';
 import { systemClock } from './ports/clock.js';
 import type { CheckRunners, Logger, Ports, StepRunners } from './ports/index.js';
@@ -45,7 +43,8 @@ export const secretReader = (client: () => SecretsManagerClient, now: () => numb
     return value;
   };
 };
-const readSecret = secretReader(clients.secrets);
+/** Secrets Manager reads of this function, cached (the check runners use it for check credentials). */
+export const readSecret = secretReader(clients.secrets);
 
 export const loadConfig = (env: Env): Config => {
   if (env.CONFIG_YAML) return parseConfig(env.CONFIG_YAML, 'CONFIG_YAML');
@@ -94,10 +93,23 @@ const stepKindsOnly = (): StepRunners => {
   );
 };
 
+/** The check kinds the AWS functions run (`awsChecks`, `awsRolloutChecks`); the runtime gate reads them. */
+export const AWS_CHECK_KINDS = ['http', 'sql', 'rollout'] as const;
+
+/** Placeholders for a function without the check runners: present for the gate, failing if ever called. */
+const checkKindsOnly = (): CheckRunners => {
+  const missing = (): never => {
+    throw new NotConfiguredError(
+      'this function has no check runners; only Verify, VerifyRollback and ExecuteStep are built with them',
+    );
+  };
+  return Object.fromEntries(AWS_CHECK_KINDS.map((kind) => [kind, { run: missing }]));
+};
+
 export interface AwsPortsOptions {
   /** the real step runners (`awsStepRunners`), for the functions that run, undo or describe steps */
   steps?: (env: Env) => StepRunners;
-  /** more check runners (`awsRolloutChecks`), for the Verify function */
+  /** the check runners (`awsChecks`, `awsRolloutChecks`), for the functions that run checks */
   checks?: (env: Env) => CheckRunners;
 }
 
@@ -146,14 +158,9 @@ export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports =>
     // the runners themselves (the Kubernetes client, the S3 sync) are bundled only into the functions that
     // run, undo or describe steps, which pass them in; the others know the kinds (the runtime gate)
     steps: options.steps?.(env) ?? stepKindsOnly(),
-    // check credentials (`auth.secret`, `url_secret`) are Secrets Manager secret ids, which the stack grants
-    // to the functions that run checks (grantCheckSecrets); a Lambda sets no `url_env` variable, so a sql
-    // check's URL comes from its url_secret here
-    checks: {
-      http: new HttpCheckRunner({ secret: readSecret }),
-      sql: new SqlCheckRunner({ env: (name) => readVariable(name), secret: readSecret }),
-      ...options.checks?.(env),
-    },
+    // the runners (and their database drivers) are bundled only into the functions that run checks, which
+    // pass them in (`awsChecks`, `awsRolloutChecks`); the others know the kinds (the runtime gate)
+    checks: { ...checkKindsOnly(), ...options.checks?.(env) },
     workflow,
     approvalKeys: lazy(() => {
       const secretArn = required(env, 'APPROVAL_KEYS_SECRET_ARN');

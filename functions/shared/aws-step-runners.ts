@@ -1,3 +1,5 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { EKSClient } from '@aws-sdk/client-eks';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { CloudFrontInvalidationStepRunner } from './adapters/cloudfront-invalidation-step-runner.js';
 import { type ClusterAccess, eksClusterAccess } from './adapters/kubernetes/cluster-access.js';
@@ -6,16 +8,22 @@ import { MigrationStepRunner } from './adapters/migration-step-runner.js';
 import { RolloutCheckRunner } from './adapters/rollout-check-runner.js';
 import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { lazy } from './aws-ports.js';
-import { clients } from './clients.js';
+import { clients, once, traced } from './clients.js';
 import type { Env } from './env.js';
 import type { CheckRunners, StepRunners } from './ports/index.js';
+
+/** The clients only the step functions use, here so that no other bundle carries them. */
+const stepClients = {
+  eks: once(() => traced(new EKSClient({}))),
+  cloudfront: once(() => traced(new CloudFrontClient({ maxAttempts: 5 }))),
+};
 
 /** EKS with the function role's credentials, built at first use and then shared. */
 const eksAccessFor = (env: Env): (() => ClusterAccess) => {
   let access: ClusterAccess | undefined;
   return () => {
     access ??= eksClusterAccess({
-      client: clients.eks(),
+      client: stepClients.eks(),
       region: env.AWS_REGION,
       credentials: defaultProvider(),
     });
@@ -28,7 +36,9 @@ const eksAccessFor = (env: Env): (() => ClusterAccess) => {
  * Kubernetes client is most of a bundle's size): ExecuteStep, Rollback and CreatePlan.
  */
 export const awsStepRunners = (env: Env): StepRunners => {
-  const invalidations = lazy(() => new CloudFrontInvalidationStepRunner({ client: clients.cloudfront() }));
+  const invalidations = lazy(
+    () => new CloudFrontInvalidationStepRunner({ client: stepClients.cloudfront() }),
+  );
   // one EKS access for both Kubernetes runners: they share the cluster lookups and the cached tokens
   const eksAccess = eksAccessFor(env);
   return {

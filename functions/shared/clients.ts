@@ -1,7 +1,5 @@
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EKSClient } from '@aws-sdk/client-eks';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
@@ -10,7 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './powertools.js';
 
 /** Builds a client on first use and keeps it for the life of the execution environment. */
-const once = <T>(build: () => T): (() => T) => {
+export const once = <T>(build: () => T): (() => T) => {
   let client: T | undefined;
   return () => {
     client ??= build();
@@ -19,7 +17,7 @@ const once = <T>(build: () => T): (() => T) => {
 };
 
 /** Each call a subsegment of the invocation's trace (a no-op outside Lambda, see `tracer`). */
-const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);
+export const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);
 
 /**
  * SDK v3 clients, one per service, built at module scope (lazily, so a function pays only for what it
@@ -39,7 +37,5 @@ export const clients = {
   ses: once(() => traced(new SESv2Client({}))),
   sfn: once(() => traced(new SFNClient({}))),
   cloudwatch: once(() => traced(new CloudWatchClient({}))),
-  cloudfront: once(() => traced(new CloudFrontClient({ maxAttempts: 5 }))),
   secrets: once(() => traced(new SecretsManagerClient({}))),
-  eks: once(() => traced(new EKSClient({}))),
 };

@@ -1,5 +1,7 @@
+import { awsChecks } from '../shared/aws-check-runners.js';
+import { awsPorts } from '../shared/aws-ports.js';
 import { taskHandler } from '../shared/middleware.js';
 import { verifyRollback } from './verify-rollback.js';
 
-/** The VerifyRollback Task state. */
-export const handler = taskHandler(verifyRollback);
+/** The VerifyRollback Task state (http and sql checks; it skips rollout checks). */
+export const handler = taskHandler(verifyRollback, () => awsPorts({ checks: awsChecks }));

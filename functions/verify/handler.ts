@@ -1,7 +1,10 @@
+import { awsChecks } from '../shared/aws-check-runners.js';
 import { awsPorts } from '../shared/aws-ports.js';
 import { awsRolloutChecks } from '../shared/aws-step-runners.js';
 import { taskHandler } from '../shared/middleware.js';
 import { verify } from './verify.js';
 
-/** The Verify Task state (with the rollout check, which reads the Deployment on EKS). */
-export const handler = taskHandler(verify, () => awsPorts({ checks: awsRolloutChecks }));
+/** The Verify Task state: http and sql checks, and the rollout check (reads the Deployment on EKS). */
+export const handler = taskHandler(verify, () =>
+  awsPorts({ checks: (env) => ({ ...awsChecks(), ...awsRolloutChecks(env) }) }),
+);

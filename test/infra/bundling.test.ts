@@ -50,4 +50,35 @@ module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`
     expect(acknowledge).not.toContain('KubeConfig');
     expect(executeStep.length - acknowledge.length).toBeGreaterThan(1_000_000);
   }, 120_000);
+
+  it('bundles the database drivers and the step-only SDK clients only into the functions that need them', async () => {
+    // Prepare: the packages each bundle was built from
+    const packagesOf = async (entry: string) => {
+      const result = await build({
+        ...FUNCTION_BUNDLE_OPTIONS,
+        entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
+        write: false,
+        metafile: true,
+        outfile: `/tmp/${entry}.mjs`,
+      });
+      const inputs = Object.keys(result.metafile.inputs);
+      return (name: string) => inputs.some((i) => i.includes(`node_modules/${name}/`));
+    };
+
+    // Act
+    const [acknowledge, verify, verifyRollback, executeStep] = await Promise.all(
+      ['acknowledge', 'verify', 'verify-rollback', 'execute-step'].map(packagesOf),
+    );
+
+    // Assess
+    for (const driver of ['pg', 'mysql2']) {
+      expect(acknowledge?.(driver)).toBe(false);
+      for (const checks of [verify, verifyRollback, executeStep]) expect(checks?.(driver)).toBe(true);
+    }
+    for (const client of ['@aws-sdk/client-cloudfront', '@aws-sdk/client-eks']) {
+      expect(acknowledge?.(client)).toBe(false);
+      expect(verifyRollback?.(client)).toBe(false);
+      expect(executeStep?.(client)).toBe(true);
+    }
+  }, 120_000);
 });
