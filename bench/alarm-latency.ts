@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -8,7 +8,7 @@ import type { AlarmCheck, AlarmQuery, AlarmSource } from '../functions/shared/po
 import type { Logger } from '../functions/shared/ports/index.js';
 import type { StepRunner } from '../functions/shared/ports/step-runner.js';
 import { demoTaskFields } from '../local/demo.js';
-import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, loadDefinition, startLocalRuntime } from '../local/runtime.js';
 import {
   type BenchMode,
   type Benchmark,
@@ -116,10 +116,7 @@ const measure = async (runs: number, intervalSeconds: number) => {
   try {
     const rt = await startLocalRuntime({
       config: parseConfig(configText(runs, intervalSeconds), 'bench/alarm-latency (generated)'),
-      asl: JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >,
+      asl: loadDefinition(),
       dataDir,
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -6,6 +6,7 @@ import { castVote } from '../functions/shared/approval-votes.js';
 import type { Ports } from '../functions/shared/ports/index.js';
 import { startDeployment } from '../functions/shared/start-deployment.js';
 import { type EventLog, LocalWorkflow } from '../local/runner.js';
+import { loadDefinition } from '../local/runtime.js';
 import { RELEASE_FIELDS } from '../test/fixtures/config.js';
 import { fakePorts } from '../test/fixtures/ports.js';
 import { type BenchMode, type Benchmark, type BenchResult, type BenchRow, fmt } from './framework.js';
@@ -85,21 +86,15 @@ const runOurs = async (bakeMinutes: number) => {
   const { clock, tracker, store } = fakes;
   const phases: Record<Phase, Counts> = { pre: emptyCounts(), bake: emptyCounts(), post: emptyCounts() };
   let phase: Phase = 'pre';
-  const workflow = new LocalWorkflow(
-    JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >,
-    {
-      retryIntervalMs: 0,
-      lockRetryMs: 5,
-      onEvent: (_execution, event) => {
-        if (event.type === 'StateEntered' && event.state.name === 'StartMonitoring') phase = 'bake';
-        if (event.type === 'StateEntered' && event.state.name === 'Finalize') phase = 'post';
-        count(phases[phase], event);
-      },
+  const workflow = new LocalWorkflow(loadDefinition(), {
+    retryIntervalMs: 0,
+    lockRetryMs: 5,
+    onEvent: (_execution, event) => {
+      if (event.type === 'StateEntered' && event.state.name === 'StartMonitoring') phase = 'bake';
+      if (event.type === 'StateEntered' && event.state.name === 'Finalize') phase = 'post';
+      count(phases[phase], event);
     },
-  );
+  });
   const ports: Ports = { ...fakes.ports, workflow };
   workflow.bind(ports);
   tracker.add({ id: 't1', name: 'User Notifications', customFields: RELEASE_FIELDS });

@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ApprovalRecord, DeploymentRecord } from '../functions/shared/ports/deployment-store.js';
 import { openDatabase } from '../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../local/adapters/sqlite-deployment-store.js';
+import { demoConfigText } from '../local/demo.js';
 import { freePort } from '../test/fixtures/free-port.js';
 import { type BenchMode, type Benchmark, type BenchResult, fmt } from './framework.js';
 
@@ -83,13 +84,7 @@ const runDemoOnce = async (bake: string): Promise<Split> => {
   try {
     const appPort = await freePort();
     const config = join(dir, 'devops-agent.yaml');
-    writeFileSync(
-      config,
-      readFileSync(join(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
-        '127.0.0.1:4100',
-        `127.0.0.1:${appPort}`,
-      ),
-    );
+    writeFileSync(config, demoConfigText(appPort));
     const dataDir = join(dir, 'data');
     const args = [
       'local/demo.ts',

@@ -5,7 +5,7 @@
  * service per deployment and a tiny health server, starts every deployment at once through the polling
  * pickup, waits for all of them and prints one JSON line (`ScaleRun`) on stdout.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { demoTaskFields } from '../local/demo.js';
-import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, loadDefinition, startLocalRuntime } from '../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -90,10 +90,7 @@ const main = async (deployments: number, bakeSeconds: number): Promise<ScaleRun>
   try {
     const rt = await startLocalRuntime({
       config: parseConfig(configText(deployments, bakeSeconds, healthUrl), 'bench/scale (generated)'),
-      asl: JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >,
+      asl: loadDefinition(),
       dataDir,
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

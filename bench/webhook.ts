@@ -1,13 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
-import { embeddedTracker, startLocalRuntime } from '../local/runtime.js';
+import { embeddedTracker, loadDefinition, startLocalRuntime } from '../local/runtime.js';
 import { startLocalServer } from '../local/server.js';
 import { statusEventBody } from '../test/fixtures/fake-clickup.js';
 import { type BenchMode, type Benchmark, type BenchResult, fmt, quantile } from './framework.js';
@@ -160,10 +160,7 @@ export const webhookBenchmark: Benchmark = {
     const dir = mkdtempSync(join(tmpdir(), 'devops-agent-bench-webhook-'));
     const runtime = await startLocalRuntime({
       config: parseConfig(CONFIG, 'bench-webhook.yaml'),
-      asl: JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >,
+      asl: loadDefinition(),
       dataDir: join(dir, 'data'),
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -8,7 +8,7 @@ import { duration } from '../functions/shared/config/schema.js';
 import { ConfigError, errorMessage } from '../functions/shared/errors.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { approvalLinksIn, decideThroughPage } from './approve-link.js';
-import { embeddedTracker, type LocalRuntime, startLocalRuntime } from './runtime.js';
+import { embeddedTracker, type LocalRuntime, loadDefinition, startLocalRuntime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -76,6 +76,16 @@ const logger: Logger = {
 };
 
 /**
+ * The demo configuration with its sample service on `appPort` instead of 4100: tests, benchmarks and
+ * scripts run the demo beside other things on free ports.
+ */
+export const demoConfigText = (appPort: number): string =>
+  readFileSync(resolve(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
+    '127.0.0.1:4100',
+    `127.0.0.1:${appPort}`,
+  );
+
+/**
  * The custom fields of the demo's release task: the pull request the source-control fixture knows, both
  * sign-offs, and the release the sample app is told to run (`v2`, or `v2-bad` which fails in the bake).
  */
@@ -113,10 +123,7 @@ export const runDemo = async (
   try {
     runtime = await startLocalRuntime({
       config,
-      asl: JSON.parse(readFileSync(resolve(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-        string,
-        unknown
-      >,
+      asl: loadDefinition(),
       dataDir: args['data-dir'],
       baseDir: ROOT,
       sourceControlFixture: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),

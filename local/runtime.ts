@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { sweepMonitors } from '../functions/monitor-sweep/monitor-sweep.js';
 import { pollTasks } from '../functions/poll-tasks/poll-tasks.js';
@@ -22,6 +22,12 @@ import { bakeChart } from './bake-chart.js';
 import { localAlarms, localRunners } from './local-ports.js';
 import { type EventLog, type LocalExecution, LocalWorkflow } from './runner.js';
 import { type ConsoleSources, startLocalServer } from './server.js';
+
+/** The synthesized definition every local run executes (`npm run synth` writes it; a test keeps it fresh). */
+export const loadDefinition = (): Record<string, unknown> =>
+  JSON.parse(
+    readFileSync(resolve(import.meta.dirname, '..', 'statemachine/deploy-pipeline.asl.json'), 'utf8'),
+  ) as Record<string, unknown>;
 
 export interface LocalRuntimeOptions {
   config: Config;

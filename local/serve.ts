@@ -1,13 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ClickUpTracker } from '../functions/shared/adapters/clickup-tracker.js';
 import { GitHubSourceControl } from '../functions/shared/adapters/github-source-control.js';
 import type { Config } from '../functions/shared/config/schema.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { type LocalEnv, webhookSecret } from './env.js';
-import { type LocalRuntime, startLocalRuntime } from './runtime.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { type LocalRuntime, loadDefinition, startLocalRuntime } from './runtime.js';
 
 export interface ServeOptions {
   config: Config;
@@ -42,10 +38,7 @@ export const serve = async (options: ServeOptions): Promise<LocalRuntime & { mod
   }
   const runtime = await startLocalRuntime({
     config: options.config,
-    asl: JSON.parse(readFileSync(resolve(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >,
+    asl: loadDefinition(),
     dataDir: options.dataDir,
     sourceControlFixture: options.sourceControlFixture,
     ...(env.GITHUB_TOKEN

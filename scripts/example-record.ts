@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { demoConfigText } from '../local/demo.js';
 import { freePort } from '../test/fixtures/free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -23,13 +24,7 @@ const recordOf = async (scenario: 'good' | 'bad-release', bake: string, reportIn
   const dir = mkdtempSync(join(tmpdir(), 'devops-agent-example-'));
   const appPort = await freePort();
   const config = join(dir, 'devops-agent.yaml');
-  writeFileSync(
-    config,
-    readFileSync(join(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
-      '127.0.0.1:4100',
-      `127.0.0.1:${appPort}`,
-    ),
-  );
+  writeFileSync(config, demoConfigText(appPort));
   const dataDir = join(dir, 'data');
   const args = [
     'local/demo.ts',

@@ -1,12 +1,17 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { startSampleApp } from '../../examples/demo/sample-app/server.js';
 import { parseConfig } from '../../functions/shared/config/load.js';
 import type { Logger } from '../../functions/shared/ports/index.js';
-import { demoTaskFields } from '../../local/demo.js';
-import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
+import { demoConfigText, demoTaskFields } from '../../local/demo.js';
+import {
+  embeddedTracker,
+  type LocalRuntime,
+  loadDefinition,
+  startLocalRuntime,
+} from '../../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -53,19 +58,13 @@ export interface BrowserDemo {
  */
 export const startBrowserDemo = async (bakeMinutes: number): Promise<BrowserDemo> => {
   const app = await startSampleApp({ port: 0 });
-  const yaml = readFileSync(join(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
-    '127.0.0.1:4100',
-    `127.0.0.1:${app.port}`,
-  );
+  const yaml = demoConfigText(app.port);
   const config = parseConfig(yaml, 'demo.yaml');
   const service = config.services[0];
   if (service) service.monitoring.period = bakeMinutes;
   const runtime = await startLocalRuntime({
     config,
-    asl: JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >,
+    asl: loadDefinition(),
     dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-browser-')),
     baseDir: ROOT,
     sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -6,6 +6,7 @@ import { LocalTracker } from '../../local/adapters/local-tracker.js';
 import { OutboxNotifier } from '../../local/adapters/outbox-notifier.js';
 import { openDatabase } from '../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../local/adapters/sqlite-deployment-store.js';
+import { demoConfigText } from '../../local/demo.js';
 import { freePort } from '../fixtures/free-port.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -16,14 +17,7 @@ const runDemo = async (args: string[], configText?: string) => {
   const dir = mkdtempSync(join(tmpdir(), 'devops-agent-e2e-'));
   const appPort = await freePort();
   const config = join(dir, 'devops-agent.yaml');
-  writeFileSync(
-    config,
-    configText ??
-      readFileSync(join(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
-        '127.0.0.1:4100',
-        `127.0.0.1:${appPort}`,
-      ),
-  );
+  writeFileSync(config, configText ?? demoConfigText(appPort));
   const dataDir = join(dir, 'data');
   const child = spawn(
     TSX,

@@ -1,11 +1,16 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type SampleApp, startSampleApp } from '../../../examples/demo/sample-app/server.js';
 import { loadConfigFile } from '../../../functions/shared/config/load.js';
 import type { ApiDeployment } from '../../../local/api-routes.js';
-import { demoTaskFields } from '../../../local/demo.js';
-import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../../local/runtime.js';
+import { demoConfigText, demoTaskFields } from '../../../local/demo.js';
+import {
+  embeddedTracker,
+  type LocalRuntime,
+  loadDefinition,
+  startLocalRuntime,
+} from '../../../local/runtime.js';
 import { runCli } from '../../fixtures/cli.js';
 import { silentLogger } from '../../fixtures/fakes.js';
 
@@ -58,10 +63,7 @@ beforeAll(async () => {
   app = await startSampleApp({ port: 0 });
   const dir = mkdtempSync(join(tmpdir(), 'devops-agent-operate-'));
   const file = join(dir, 'devops-agent.yaml');
-  const text = readFileSync(join(ROOT, 'examples/demo/devops-agent.yaml'), 'utf8').replaceAll(
-    '127.0.0.1:4100',
-    `127.0.0.1:${app.port}`,
-  );
+  const text = demoConfigText(app.port);
   const { writeFileSync } = await import('node:fs');
   writeFileSync(file, text);
   const config = loadConfigFile(file);
@@ -71,10 +73,7 @@ beforeAll(async () => {
   }
   runtime = await startLocalRuntime({
     config,
-    asl: JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-      string,
-      unknown
-    >,
+    asl: loadDefinition(),
     dataDir: join(dir, 'data'),
     baseDir: ROOT,
     sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

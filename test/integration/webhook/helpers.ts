@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import type { Logger } from '../../../functions/shared/ports/index.js';
-import { startLocalRuntime } from '../../../local/runtime.js';
+import { loadDefinition, startLocalRuntime } from '../../../local/runtime.js';
 import { commentEventBody, signBody, statusEventBody } from '../../fixtures/fake-clickup.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -68,11 +68,7 @@ export const commentEvent = (
   });
 };
 
-export const loadAsl = () =>
-  JSON.parse(readFileSync(join(ROOT, 'statemachine/deploy-pipeline.asl.json'), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+export const loadAsl = () => loadDefinition();
 
 /** The real local runtime (SQLite, the local runner, the HTTP server) on a temp folder, timers off. */
 export const startRuntime = (config = WEBHOOK_CONFIG) =>
