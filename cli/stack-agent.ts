@@ -10,7 +10,7 @@ import { S3ArtifactStore } from '../functions/shared/adapters/s3-artifact-store.
 import { StepFunctionsWorkflowControl } from '../functions/shared/adapters/sfn-workflow-control.js';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import { requestRollback } from '../functions/shared/manual-rollback.js';
-import { decideTask, requestDeployment } from '../functions/shared/operator-actions.js';
+import { decideTask, requestDeployment, type TaskDecision } from '../functions/shared/operator-actions.js';
 import { systemClock } from '../functions/shared/ports/clock.js';
 import type { Logger, Ports } from '../functions/shared/ports/index.js';
 import { listDeployments } from '../local/api-routes.js';
@@ -195,6 +195,20 @@ export const stackAgent = async (target: StackTarget, io: CliIo): Promise<AgentC
     }
   };
 
+  // approve and hold are one vote through the approval rules; only the decision differs
+  const decide = (command: 'approve' | 'hold', decision: TaskDecision) =>
+    guarded(async () => {
+      needTracker(command);
+      const result = await decideTask(decision, ports);
+      return {
+        deploymentId: result.deploymentId,
+        outcome: result.outcome,
+        approvals: result.approvals,
+        quorum: result.quorum,
+        url: ports.links.deployment(result.deploymentId),
+      };
+    });
+
   return {
     where,
     deploy: (taskId, as) =>
@@ -208,32 +222,8 @@ export const stackAgent = async (target: StackTarget, io: CliIo): Promise<AgentC
       }),
     deployments: (filter) => guarded(() => listDeployments(ports, filter)),
     approve: (taskId, as, comment) =>
-      guarded(async () => {
-        needTracker('approve');
-        const result = await decideTask(
-          { taskId, as, decision: 'approve', ...(comment ? { comment } : {}) },
-          ports,
-        );
-        return {
-          deploymentId: result.deploymentId,
-          outcome: result.outcome,
-          approvals: result.approvals,
-          quorum: result.quorum,
-          url: ports.links.deployment(result.deploymentId),
-        };
-      }),
-    hold: (taskId, as, reason) =>
-      guarded(async () => {
-        needTracker('hold');
-        const result = await decideTask({ taskId, as, decision: 'hold', comment: reason }, ports);
-        return {
-          deploymentId: result.deploymentId,
-          outcome: result.outcome,
-          approvals: result.approvals,
-          quorum: result.quorum,
-          url: ports.links.deployment(result.deploymentId),
-        };
-      }),
+      decide('approve', { taskId, as, decision: 'approve', ...(comment ? { comment } : {}) }),
+    hold: (taskId, as, reason) => decide('hold', { taskId, as, decision: 'hold', comment: reason }),
     rollback: (taskId, as, reason) =>
       guarded(async () => {
         const accepted = await requestRollback(
