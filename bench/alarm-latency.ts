@@ -8,7 +8,7 @@ import type { AlarmCheck, AlarmQuery, AlarmSource } from '../functions/shared/po
 import type { Logger } from '../functions/shared/ports/index.js';
 import type { StepRunner } from '../functions/shared/ports/step-runner.js';
 import { demoTaskFields } from '../local/demo.js';
-import { embeddedTracker, type LocalRuntime, loadDefinition, startLocalRuntime } from '../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
 import {
   type BenchMode,
   type Benchmark,
@@ -116,7 +116,6 @@ const measure = async (runs: number, intervalSeconds: number) => {
   try {
     const rt = await startLocalRuntime({
       config: parseConfig(configText(runs, intervalSeconds), 'bench/alarm-latency (generated)'),
-      asl: loadDefinition(),
       dataDir,
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -1,17 +1,10 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ApprovalRecord, DeploymentRecord } from '../functions/shared/ports/deployment-store.js';
 import { openDatabase } from '../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../local/adapters/sqlite-deployment-store.js';
-import { demoConfigText } from '../local/demo.js';
-import { freePort } from '../test/fixtures/free-port.js';
+import { runDemoProcess } from '../test/fixtures/demo-process.js';
 import { type BenchMode, type Benchmark, type BenchResult, fmt } from './framework.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 /** One demo deployment, split into the time inside steps, checks and waits, and the rest. */
 interface Split {
@@ -80,44 +73,28 @@ export const splitRecord = (
  * user runs it) in a fresh folder and reads the finished deployment's record from its SQLite file.
  */
 const runDemoOnce = async (bake: string): Promise<Split> => {
-  const dir = mkdtempSync(join(tmpdir(), 'devops-agent-bench-overhead-'));
-  try {
-    const appPort = await freePort();
-    const config = join(dir, 'devops-agent.yaml');
-    writeFileSync(config, demoConfigText(appPort));
-    const dataDir = join(dir, 'data');
-    const args = [
-      'local/demo.ts',
-      ...['--scenario', 'good', '--auto-approve', '--bake', bake],
-      ...['--port', '0', '--app-port', String(appPort), '--config', config, '--data-dir', dataDir],
-    ];
-    const child = spawn(TSX, args, {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, FORCE_COLOR: '0' },
-    });
-    let output = '';
-    let pending = '';
-    const entered: { state: string; at: number }[] = [];
-    child.stdout.on('data', (d: Buffer) => {
-      const at = performance.now();
-      output += d.toString();
-      pending += d.toString();
+  let pending = '';
+  const entered: { state: string; at: number }[] = [];
+  const run = await runDemoProcess(['--scenario', 'good', '--bake', bake], {
+    onStdout: (chunk, at) => {
+      pending += chunk;
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
       for (const line of lines) {
         const state = /^ {3}→ (\w+)$/.exec(line)?.[1];
         if (state) entered.push({ state, at });
       }
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      output += d.toString();
-    });
-    const code = await new Promise<number | null>((done) => child.on('exit', done));
-    const line = output.split('\n').find((l) => l.startsWith('{"summary"'));
-    if (code !== 0 || !line)
-      throw new Error(`the demo ended with exit code ${code}:\n${output.split('\n').slice(-20).join('\n')}`);
-    const { deploymentId } = (JSON.parse(line) as { summary: { deploymentId: string } }).summary;
+    },
+  });
+  try {
+    const { dataDir } = run;
+    if (run.code !== 0 || !run.summary) {
+      const output = `${run.stdout}${run.stderr}`;
+      throw new Error(
+        `the demo ended with exit code ${run.code}:\n${output.split('\n').slice(-20).join('\n')}`,
+      );
+    }
+    const { deploymentId } = run.summary;
     const db = openDatabase(join(dataDir, 'devops-agent.db'));
     try {
       const store = new SqliteDeploymentStore(db);
@@ -132,7 +109,7 @@ const runDemoOnce = async (bake: string): Promise<Split> => {
       db.close();
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(run.dir, { recursive: true, force: true });
   }
 };
 

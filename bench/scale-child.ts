@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { demoTaskFields } from '../local/demo.js';
-import { embeddedTracker, type LocalRuntime, loadDefinition, startLocalRuntime } from '../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -90,7 +90,6 @@ const main = async (deployments: number, bakeSeconds: number): Promise<ScaleRun>
   try {
     const rt = await startLocalRuntime({
       config: parseConfig(configText(deployments, bakeSeconds, healthUrl), 'bench/scale (generated)'),
-      asl: loadDefinition(),
       dataDir,
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
-import { embeddedTracker, loadDefinition, startLocalRuntime } from '../local/runtime.js';
+import { embeddedTracker, startLocalRuntime } from '../local/runtime.js';
 import { startLocalServer } from '../local/server.js';
 import { statusEventBody } from '../test/fixtures/fake-clickup.js';
 import { type BenchMode, type Benchmark, type BenchResult, fmt, quantile } from './framework.js';
@@ -160,7 +160,6 @@ export const webhookBenchmark: Benchmark = {
     const dir = mkdtempSync(join(tmpdir(), 'devops-agent-bench-webhook-'));
     const runtime = await startLocalRuntime({
       config: parseConfig(CONFIG, 'bench-webhook.yaml'),
-      asl: loadDefinition(),
       dataDir: join(dir, 'data'),
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -8,7 +8,7 @@ import { duration } from '../functions/shared/config/schema.js';
 import { ConfigError, errorMessage } from '../functions/shared/errors.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { approvalLinksIn, decideThroughPage } from './approve-link.js';
-import { embeddedTracker, type LocalRuntime, loadDefinition, startLocalRuntime } from './runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from './runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 
@@ -123,7 +123,6 @@ export const runDemo = async (
   try {
     runtime = await startLocalRuntime({
       config,
-      asl: loadDefinition(),
       dataDir: args['data-dir'],
       baseDir: ROOT,
       sourceControlFixture: resolve(ROOT, 'examples/demo/fixtures/source-control.json'),

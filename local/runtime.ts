@@ -31,7 +31,8 @@ export const loadDefinition = (): Record<string, unknown> =>
 
 export interface LocalRuntimeOptions {
   config: Config;
-  asl: Record<string, unknown>;
+  /** the definition to execute; default the synthesized one (`loadDefinition`) */
+  asl?: Record<string, unknown>;
   /** folder for the SQLite file and the documents; default `.devops-agent` */
   dataDir?: string;
   /** where `command` steps run and relative paths resolve; default the working directory */
@@ -107,7 +108,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       });
   const tracker: Tracker = options.tracker ?? (embedded as LocalTracker);
   const outbox = new OutboxNotifier(db, (line) => options.logger.info(line), clock);
-  const workflow = new LocalWorkflow(options.asl, {
+  const workflow = new LocalWorkflow(options.asl ?? loadDefinition(), {
     retryIntervalMs: options.retryIntervalMs,
     lockRetryMs: options.lockRetryMs,
     onEvent: options.onEvent,

@@ -3,7 +3,7 @@ import { GitHubSourceControl } from '../functions/shared/adapters/github-source-
 import type { Config } from '../functions/shared/config/schema.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { type LocalEnv, webhookSecret } from './env.js';
-import { type LocalRuntime, loadDefinition, startLocalRuntime } from './runtime.js';
+import { type LocalRuntime, startLocalRuntime } from './runtime.js';
 
 export interface ServeOptions {
   config: Config;
@@ -38,7 +38,6 @@ export const serve = async (options: ServeOptions): Promise<LocalRuntime & { mod
   }
   const runtime = await startLocalRuntime({
     config: options.config,
-    asl: loadDefinition(),
     dataDir: options.dataDir,
     sourceControlFixture: options.sourceControlFixture,
     ...(env.GITHUB_TOKEN

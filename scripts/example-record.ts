@@ -8,40 +8,26 @@
  *
  * Timestamps and ids differ on every run.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { demoConfigText } from '../local/demo.js';
-import { freePort } from '../test/fixtures/free-port.js';
+import { runDemoProcess } from '../test/fixtures/demo-process.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
 /** Runs one demo scenario and returns its record document. */
 const recordOf = async (scenario: 'good' | 'bad-release', bake: string, reportInterval: string) => {
-  const dir = mkdtempSync(join(tmpdir(), 'devops-agent-example-'));
-  const appPort = await freePort();
-  const config = join(dir, 'devops-agent.yaml');
-  writeFileSync(config, demoConfigText(appPort));
-  const dataDir = join(dir, 'data');
-  const args = [
-    'local/demo.ts',
-    ...['--scenario', scenario, '--auto-approve', '--bake', bake, '--report-interval', reportInterval],
-    ...['--port', '0', '--app-port', String(appPort), '--config', config, '--data-dir', dataDir],
-  ];
-  const child = spawn(TSX, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-    process.stdout.write(d);
-  });
-  const code = await new Promise<number | null>((done) => child.on('exit', done));
-  const line = stdout.split('\n').find((l) => l.startsWith('{"summary"'));
-  if (code !== 0 || !line) throw new Error(`the ${scenario} demo ended with exit code ${code}`);
-  const { deploymentId } = (JSON.parse(line) as { summary: { deploymentId: string } }).summary;
-  return readFileSync(join(dataDir, 'artifacts', 'records', `${deploymentId}.md`), 'utf8');
+  const run = await runDemoProcess(
+    ['--scenario', scenario, '--bake', bake, '--report-interval', reportInterval],
+    { onStdout: (chunk) => process.stdout.write(chunk) },
+  );
+  try {
+    if (run.code !== 0 || !run.summary)
+      throw new Error(`the ${scenario} demo ended with exit code ${run.code}:\n${run.stderr}`);
+    return readFileSync(join(run.dataDir, 'artifacts', 'records', `${run.summary.deploymentId}.md`), 'utf8');
+  } finally {
+    rmSync(run.dir, { recursive: true, force: true });
+  }
 };
 
 const { values } = parseArgs({

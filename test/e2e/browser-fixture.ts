@@ -6,12 +6,7 @@ import { startSampleApp } from '../../examples/demo/sample-app/server.js';
 import { parseConfig } from '../../functions/shared/config/load.js';
 import type { Logger } from '../../functions/shared/ports/index.js';
 import { demoConfigText, demoTaskFields } from '../../local/demo.js';
-import {
-  embeddedTracker,
-  type LocalRuntime,
-  loadDefinition,
-  startLocalRuntime,
-} from '../../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../local/runtime.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -64,7 +59,6 @@ export const startBrowserDemo = async (bakeMinutes: number): Promise<BrowserDemo
   if (service) service.monitoring.period = bakeMinutes;
   const runtime = await startLocalRuntime({
     config,
-    asl: loadDefinition(),
     dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-browser-')),
     baseDir: ROOT,
     sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

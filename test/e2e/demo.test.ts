@@ -1,60 +1,15 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LocalTracker } from '../../local/adapters/local-tracker.js';
 import { OutboxNotifier } from '../../local/adapters/outbox-notifier.js';
 import { openDatabase } from '../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../local/adapters/sqlite-deployment-store.js';
-import { demoConfigText } from '../../local/demo.js';
-import { freePort } from '../fixtures/free-port.js';
+import { runDemoProcess } from '../fixtures/demo-process.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO_TIMEOUT_MS = 180_000;
-const TSX = join(ROOT, 'node_modules/.bin/tsx');
 
-const runDemo = async (args: string[], configText?: string) => {
-  const dir = mkdtempSync(join(tmpdir(), 'devops-agent-e2e-'));
-  const appPort = await freePort();
-  const config = join(dir, 'devops-agent.yaml');
-  writeFileSync(config, configText ?? demoConfigText(appPort));
-  const dataDir = join(dir, 'data');
-  const child = spawn(
-    TSX,
-    [
-      'local/demo.ts',
-      '--auto-approve',
-      '--port',
-      '0',
-      '--app-port',
-      String(appPort),
-      '--config',
-      config,
-      '--data-dir',
-      dataDir,
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => {
-    stdout += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  const code = await new Promise<number | null>((resolveExit) => child.on('exit', resolveExit));
-  const summaryLine = stdout.split('\n').find((l) => l.startsWith('{"summary"'));
-  const summary = summaryLine
-    ? (
-        JSON.parse(summaryLine) as {
-          summary: { outcome: string; servedVersion: string; deploymentId: string };
-        }
-      ).summary
-    : undefined;
-  return { code, stdout, stderr, summary, dataDir };
-};
+const runDemo = (args: string[], configText?: string) =>
+  runDemoProcess(args, configText ? { configText: () => configText } : {});
 
 /** The sections every deployment record document has, in order (the rollback only after one). */
 const RECORD_SECTIONS = [

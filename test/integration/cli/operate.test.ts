@@ -5,12 +5,7 @@ import { type SampleApp, startSampleApp } from '../../../examples/demo/sample-ap
 import { loadConfigFile } from '../../../functions/shared/config/load.js';
 import type { ApiDeployment } from '../../../local/api-routes.js';
 import { demoConfigText, demoTaskFields } from '../../../local/demo.js';
-import {
-  embeddedTracker,
-  type LocalRuntime,
-  loadDefinition,
-  startLocalRuntime,
-} from '../../../local/runtime.js';
+import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../../local/runtime.js';
 import { runCli } from '../../fixtures/cli.js';
 import { silentLogger } from '../../fixtures/fakes.js';
 
@@ -73,7 +68,6 @@ beforeAll(async () => {
   }
   runtime = await startLocalRuntime({
     config,
-    asl: loadDefinition(),
     dataDir: join(dir, 'data'),
     baseDir: ROOT,
     sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

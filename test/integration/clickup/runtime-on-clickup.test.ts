@@ -6,7 +6,7 @@ import { ClickUpTracker } from '../../../functions/shared/adapters/clickup-track
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import { type LocalRuntime, startLocalRuntime } from '../../../local/runtime.js';
 import { type FakeClickUp, type FakeUser, signBody, startFakeClickUp } from '../../fixtures/fake-clickup.js';
-import { loadAsl, quiet, ROOT } from '../webhook/helpers.js';
+import { quiet, ROOT } from '../webhook/helpers.js';
 
 const DANA: FakeUser = { id: 4242, username: 'Dana', email: 'dana@example.com' };
 const LEAD: FakeUser = { id: 5150, username: 'Alice', email: 'lead@example.com' };
@@ -55,7 +55,6 @@ describe('the local runtime driving tasks on (fake) ClickUp through its signed w
     secret = webhook.secret ?? '';
     runtime = await startLocalRuntime({
       config: parseConfig(configWithBake(bake, signOff), 'clickup-test.yaml'),
-      asl: loadAsl(),
       dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-clickup-')),
       baseDir: ROOT,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

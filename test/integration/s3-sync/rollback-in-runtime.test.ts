@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../../../local/runtime.js';
-import { loadAsl, quiet, ROOT } from '../webhook/helpers.js';
+import { quiet, ROOT } from '../webhook/helpers.js';
 import { type LocalS3, newBucket, putObjects, snapshot, startS3, writeTree } from './helpers.js';
 
 /** A site deploy followed by a step that fails, so the workflow rolls the site back. */
@@ -53,7 +53,6 @@ describe('an s3-sync step in the local workflow', () => {
     const before = await snapshot(admin, bucket);
     runtime = await startLocalRuntime({
       config: parseConfig(config(bucket), 'web.yaml'),
-      asl: loadAsl(),
       dataDir: join(base, '.devops-agent'),
       baseDir: base,
       sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import type { Logger } from '../../../functions/shared/ports/index.js';
-import { loadDefinition, startLocalRuntime } from '../../../local/runtime.js';
+import { startLocalRuntime } from '../../../local/runtime.js';
 import { commentEventBody, signBody, statusEventBody } from '../../fixtures/fake-clickup.js';
 
 export const ROOT = resolve(import.meta.dirname, '../../..');
@@ -68,13 +68,10 @@ export const commentEvent = (
   });
 };
 
-export const loadAsl = () => loadDefinition();
-
 /** The real local runtime (SQLite, the local runner, the HTTP server) on a temp folder, timers off. */
 export const startRuntime = (config = WEBHOOK_CONFIG) =>
   startLocalRuntime({
     config: parseConfig(config, 'webhook-test.yaml'),
-    asl: loadAsl(),
     dataDir: mkdtempSync(join(tmpdir(), 'devops-agent-webhook-')),
     baseDir: ROOT,
     sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
