@@ -477,47 +477,42 @@ export class DevopsAgentStack extends Stack {
       assumedBy: new ServicePrincipal('scheduler.amazonaws.com'),
       description: 'EventBridge Scheduler invokes the bake sweep, the health probe and the polling pickup',
     });
-    for (const fn of [sweep, poll, ...(healthProbe ? [healthProbe] : [])]) {
+    const schedule = (id: string, fn: NodeFunction, description: string, every: Duration) => {
       const logicalId = this.getLogicalId(fn.function.node.defaultChild as CfnElement);
       Validations.of(schedulerRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
         reason: `lambda:InvokeFunction on ${logicalId} and its versions, as CDK's scheduler LambdaInvoke grants it.`,
       });
-    }
-    new Schedule(this, 'MonitorSweepSchedule', {
-      description: 'Bake sweep (safety net for alarm events) and approval expiry, every minute',
-      schedule: ScheduleExpression.rate(Duration.minutes(1)),
-      target: new LambdaInvoke(sweep.function, {
-        role: schedulerRole,
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(1),
-        deadLetterQueue,
-      }),
-    });
-    if (healthProbe) {
-      new Schedule(this, 'HealthProbeSchedule', {
-        description: 'Health checks of every service with a health_url, for its health alarm, every minute',
-        schedule: ScheduleExpression.rate(Duration.minutes(1)),
-        target: new LambdaInvoke(healthProbe.function, {
+      new Schedule(this, id, {
+        description,
+        schedule: ScheduleExpression.rate(every),
+        target: new LambdaInvoke(fn.function, {
           role: schedulerRole,
           retryAttempts: 0,
           maxEventAge: Duration.minutes(1),
           deadLetterQueue,
         }),
       });
-    }
-    new Schedule(this, 'PollTasksSchedule', {
-      description: 'Polling pickup of tasks in the input status (devops_agent.poll_interval)',
-      schedule: ScheduleExpression.rate(
-        Duration.minutes(Math.max(1, Math.ceil(this.config.devops_agent.poll_interval / 60))),
-      ),
-      target: new LambdaInvoke(poll.function, {
-        role: schedulerRole,
-        retryAttempts: 0,
-        maxEventAge: Duration.minutes(1),
-        deadLetterQueue,
-      }),
-    });
+    };
+    schedule(
+      'MonitorSweepSchedule',
+      sweep,
+      'Bake sweep (safety net for alarm events) and approval expiry, every minute',
+      Duration.minutes(1),
+    );
+    if (healthProbe)
+      schedule(
+        'HealthProbeSchedule',
+        healthProbe,
+        'Health checks of every service with a health_url, for its health alarm, every minute',
+        Duration.minutes(1),
+      );
+    schedule(
+      'PollTasksSchedule',
+      poll,
+      'Polling pickup of tasks in the input status (devops_agent.poll_interval)',
+      Duration.minutes(Math.max(1, Math.ceil(this.config.devops_agent.poll_interval / 60))),
+    );
   }
 
   /**
