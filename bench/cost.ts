@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { sweepMonitors } from '../functions/monitor-sweep/monitor-sweep.js';
-import { castVote } from '../functions/shared/approval-votes.js';
-import type { Ports } from '../functions/shared/ports/index.js';
-import { startDeployment } from '../functions/shared/start-deployment.js';
-import { type EventLog, LocalWorkflow } from '../local/runner.js';
-import { loadDefinition } from '../local/runtime.js';
-import { RELEASE_FIELDS } from '../test/fixtures/config.js';
-import { fakePorts } from '../test/fixtures/ports.js';
+import type { EventLog } from '../local/runner.js';
+import { CONFIG } from '../test/fixtures/config.js';
+import { createHarness } from '../test/statemachine/harness.js';
 import { type BenchMode, type Benchmark, type BenchResult, type BenchRow, fmt } from './framework.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -33,25 +28,12 @@ const SWEEPS_PER_HOUR = 60;
 const TARGET_TRANSITIONS = 40;
 const REPORT_MINUTES = 15;
 
-/** A deployment like the workflow tests' (test/fixtures/config.ts): three steps, one check, approval needed. */
-const configText = (bakeMinutes: number) => `
-devops_agent:
-  monitoring_period: ${bakeMinutes}m
-  deploying_status: Deploying
-  failure_status: Deploy Failed
-services:
-  - name: notifications
-    display_name: User Notifications
-    tracker: { list_id: L1 }
-    approvers: [{ email: lead@example.com }]
-    steps:
-      - { name: Database migration, kind: migration, run: [npm, run, migrate:up], down: [npm, run, migrate:down] }
-      - { name: Deploy backend, kind: command, run: [deploy, backend], record: [current], undo: [deploy, backend, "{{previous}}"] }
-      - { name: Deploy frontend, kind: command, run: [deploy, frontend], record: [current], undo: [deploy, frontend, "{{previous}}"] }
-    verification:
-      - { name: API health, kind: http, url: "http://127.0.0.1:9/health" }
-    monitoring: { report_interval: ${REPORT_MINUTES}m }
-`;
+/** The workflow tests' deployment (test/fixtures/config.ts: three steps, one check, approval needed), baking this long. */
+const configText = (bakeMinutes: number) => {
+  const text = CONFIG.replace('monitoring_period: 30m', `monitoring_period: ${bakeMinutes}m`);
+  if (text === CONFIG) throw new Error('cost: the test config no longer sets monitoring_period: 30m');
+  return text;
+};
 
 type Phase = 'pre' | 'bake' | 'post';
 
@@ -77,74 +59,27 @@ const count = (counts: Counts, event: EventLog) => {
 };
 
 /**
- * devops-agent: the committed definition in LocalWorkflow over fake ports and a fake clock (as the
- * statemachine tests' harness): the approver approves as soon as asked, and each bake interval is ended by
+ * devops-agent: the committed definition in LocalWorkflow over fake ports and a fake clock, driven by the
+ * statemachine tests' harness: the approver approves as soon as asked, and each bake interval is ended by
  * the sweep after the clock jumps to its end, so the bake's waits take no time.
  */
 const runOurs = async (bakeMinutes: number) => {
-  const fakes = fakePorts(configText(bakeMinutes));
-  const { clock, tracker, store } = fakes;
   const phases: Record<Phase, Counts> = { pre: emptyCounts(), bake: emptyCounts(), post: emptyCounts() };
   let phase: Phase = 'pre';
-  const workflow = new LocalWorkflow(loadDefinition(), {
-    retryIntervalMs: 0,
-    lockRetryMs: 5,
+  const h = createHarness({
+    config: configText(bakeMinutes),
     onEvent: (_execution, event) => {
       if (event.type === 'StateEntered' && event.state.name === 'StartMonitoring') phase = 'bake';
       if (event.type === 'StateEntered' && event.state.name === 'Finalize') phase = 'post';
       count(phases[phase], event);
     },
   });
-  const ports: Ports = { ...fakes.ports, workflow };
-  workflow.bind(ports);
-  tracker.add({ id: 't1', name: 'User Notifications', customFields: RELEASE_FIELDS });
-  const started = await startDeployment(
-    { taskId: 't1', trigger: 'cli', requestedBy: 'dev@example.com', requireInputStatus: true },
-    ports,
-  );
-  if (!started.started) throw new Error(`cost: the deployment did not start: ${started.reason}`);
-  const id = started.deploymentId;
-  const execution = workflow.execution(id);
-  if (!execution) throw new Error(`cost: no execution ${id}`);
-  let finished = false;
-  void execution.done.then(() => {
-    finished = true;
-  });
-  let sweeps = 0;
-  const deadline = Date.now() + 60_000;
-  while (!finished) {
-    if (Date.now() > deadline) throw new Error('cost: the deployment did not finish within 60 s');
-    await new Promise((done) => setTimeout(done, 2));
-    const record = await store.getDeployment(id);
-    const pending = await store.findApprovalByDeployment(id);
-    if (
-      record?.status === 'awaiting-approval' &&
-      pending?.status === 'pending' &&
-      workflow.isWaiting(pending.taskToken)
-    ) {
-      await castVote(
-        pending.approvalId,
-        { by: 'lead@example.com', decision: 'approve', at: clock.now().toISOString(), channel: 'link' },
-        {},
-        ports,
-      );
-      continue;
-    }
-    const token = await store.getMonitorToken(id);
-    if (record?.monitoring?.intervalEndsAt && token && workflow.isWaiting(token)) {
-      const due = new Date(record.monitoring.intervalEndsAt).getTime() - clock.now().getTime();
-      if (due > 0) clock.advance(due / 1000);
-      await sweepMonitors(ports);
-      sweeps++;
-    }
-  }
-  await execution.done;
-  const record = await store.getDeployment(id);
-  if (execution.status !== 'SUCCEEDED' || record?.outcome !== 'deployed')
+  const { execution, record } = await h.run();
+  if (execution.status !== 'SUCCEEDED' || record.outcome !== 'deployed')
     throw new Error(
-      `cost: the deployment ended ${execution.status} / ${record?.outcome ?? record?.status}: ${execution.cause ?? ''}`,
+      `cost: the deployment ended ${execution.status} / ${record.outcome ?? record.status}: ${execution.cause ?? ''}`,
     );
-  return { phases, sweeps, lastState: execution.currentState };
+  return { phases, lastState: execution.currentState };
 };
 
 /**

@@ -5,7 +5,7 @@ import type { Ports } from '../../functions/shared/ports/index.js';
 import { startDeployment } from '../../functions/shared/start-deployment.js';
 import type { TaskStateName } from '../../functions/shared/workflow.js';
 import { CORES } from '../../local/registry.js';
-import { type LocalExecution, LocalWorkflow } from '../../local/runner.js';
+import { type LocalExecution, type LocalRunnerOptions, LocalWorkflow } from '../../local/runner.js';
 import { CONFIG, RELEASE_FIELDS } from '../fixtures/config.js';
 import { fakePorts } from '../fixtures/ports.js';
 
@@ -25,11 +25,17 @@ export const createHarness = (
     failAt?: TaskStateName;
     /** called instead of the sweep while a bake interval waits (e.g. to deliver an alarm event) */
     atBake?: (deploymentId: string, ports: Ports) => Promise<void>;
+    /** every event of every execution, as the definition runs (the cost benchmark counts transitions) */
+    onEvent?: LocalRunnerOptions['onEvent'];
   } = {},
 ) => {
   const fakes = fakePorts(options.config ?? CONFIG);
   const { clock, tracker, store } = fakes;
-  const workflow = new LocalWorkflow(loadAsl(), { retryIntervalMs: 0, lockRetryMs: 5 });
+  const workflow = new LocalWorkflow(loadAsl(), {
+    retryIntervalMs: 0,
+    lockRetryMs: 5,
+    ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+  });
   const ports: Ports = { ...fakes.ports, workflow };
   const injected = async () => {
     throw new Error(`failure injected at ${options.failAt}`);
