@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { PROJECT_ROOT } from '../../infra/constructs/node-function.js';
 import { buildStack, type DevopsAgentStack } from '../../infra/stack.js';
 import { unacknowledgedNagFindings } from './nag.js';
+import { type Statement, templateText } from './template-text.js';
 
 /**
  * The secrets verification checks name (an http check's `auth.secret`, a sql check's `url_secret`): the
@@ -18,21 +19,7 @@ const DEMO_CONFIG = resolve(PROJECT_ROOT, 'examples/demo/devops-agent.yaml');
 /** No esbuild bundling in tests: the template does not depend on the code. */
 const newApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
 
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
-
-/** An ARN as plain text, pseudo parameters as `<AWS::Region>`. */
-const text = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-    : Array.isArray(value)
-      ? value.map(text).join('')
-      : value && typeof value === 'object'
-        ? 'Fn::Join' in value
-          ? text((value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
-          : 'Ref' in value
-            ? `<${(value as { Ref: string }).Ref}>`
-            : JSON.stringify(value)
-        : String(value);
+const text = templateText;
 
 /** Every statement allowing secretsmanager:GetSecretValue, by function, its resources as text. */
 const secretReads = (template: Template) =>

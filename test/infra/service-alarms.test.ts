@@ -5,10 +5,9 @@ import { watchedAlarms } from '../../functions/shared/service-alarms.js';
 import { PROJECT_ROOT } from '../../infra/constructs/node-function.js';
 import { buildStack, type DevopsAgentStack } from '../../infra/stack.js';
 import { unacknowledgedNagFindings } from './nag.js';
+import type { Statement } from './template-text.js';
 
 const CLOUDWATCH_CONFIG = resolve(PROJECT_ROOT, 'test/infra/fixtures/cloudwatch-config.yaml');
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
 /** `arn:…:alarm:<name>` in a resolved ARN (an Fn::Join of the partition, region and account) → the name. */
 const alarmNames = (resource: unknown): string[] =>

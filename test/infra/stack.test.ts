@@ -10,6 +10,7 @@ import { TASK_TIMEOUT_SECONDS } from '../../statemachine/deploy-pipeline.js';
 import { allStates, extractAsl } from '../../statemachine/extract-asl.js';
 import { ASL_FILE, synthesizedAsl } from '../../statemachine/write-asl.js';
 import { unacknowledgedNagFindings } from './nag.js';
+import { type Statement, templateText } from './template-text.js';
 
 const DEMO_CONFIG = resolve(PROJECT_ROOT, 'examples/demo/devops-agent.yaml');
 const SEED_CONFIG = resolve(PROJECT_ROOT, 'examples/seed-notifications/devops-agent.yaml');
@@ -17,8 +18,6 @@ const EKS_CONFIG = resolve(PROJECT_ROOT, 'test/infra/fixtures/eks-config.yaml');
 
 /** No esbuild bundling in tests: the template does not depend on the code. */
 const newApp = () => new App({ context: { 'aws:cdk:bundling-stacks': [] } });
-
-type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 
 describe('DevopsAgentStack', () => {
   let stack: DevopsAgentStack;
@@ -238,18 +237,7 @@ describe('DevopsAgentStack', () => {
 
   it('grants the site steps their buckets, build artifacts and distributions, and nothing more', () => {
     // Prepare: every S3 and CloudFront statement, its ARNs as plain text
-    const text = (value: unknown): string =>
-      typeof value === 'string'
-        ? value
-        : Array.isArray(value)
-          ? value.map(text).join('')
-          : value && typeof value === 'object'
-            ? 'Fn::Join' in value
-              ? text((value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
-              : 'Ref' in value
-                ? `<${(value as { Ref: string }).Ref}>`
-                : JSON.stringify(value)
-            : String(value);
+    const text = templateText;
     const grants = Object.entries(template.findResources('AWS::IAM::Policy')).flatMap(([id, p]) =>
       (p.Properties.PolicyDocument.Statement as Statement[])
         .filter((s) => [s.Action].flat().some((a) => /^(s3|cloudfront):/.test(a)))
