@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { z } from 'zod';
@@ -16,21 +16,9 @@ import {
   SignatureInvalidError,
 } from '../../../functions/shared/errors.js';
 import type { Ports } from '../../../functions/shared/ports/index.js';
+import { LAMBDA_CONTEXT } from '../../fixtures/lambda-context.js';
 
-const context = {
-  functionName: 'devops-agent-test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:devops-agent-test',
-  memoryLimitInMB: '512',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-  logGroupName: '/aws/lambda/devops-agent-test',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = LAMBDA_CONTEXT;
 
 const httpEvent = (overrides: Partial<APIGatewayProxyEvent>): APIGatewayProxyEvent =>
   ({

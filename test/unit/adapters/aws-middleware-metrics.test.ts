@@ -1,22 +1,10 @@
 import { jest } from '@jest/globals';
-import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { AGENT_METRICS } from '../../../functions/shared/agent-metrics.js';
+import { LAMBDA_CONTEXT } from '../../fixtures/lambda-context.js';
 import { fakePorts } from '../../fixtures/ports.js';
 
-const context = {
-  functionName: 'devops-agent-test',
-  functionVersion: '$LATEST',
-  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:devops-agent-test',
-  memoryLimitInMB: '512',
-  awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e812345678',
-  logGroupName: '/aws/lambda/devops-agent-test',
-  logStreamName: 'stream',
-  callbackWaitsForEmptyEventLoop: true,
-  getRemainingTimeInMillis: () => 30_000,
-  done: () => undefined,
-  fail: () => undefined,
-  succeed: () => undefined,
-} as Context;
+const context = LAMBDA_CONTEXT;
 
 const WEBHOOK = {
   requests: AGENT_METRICS.names.webhookRequests,
