@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
+import { configJson } from '../functions/shared/config/load.js';
 import { FUNCTION_BUNDLE_OPTIONS } from '../test/fixtures/function-bundle.js';
 import {
   type BenchMode,
@@ -97,7 +98,7 @@ const bundleAll = async (dir: string, entries: Record<string, string>): Promise<
 const lambdaEnv = (dir: string, name: string): NodeJS.ProcessEnv => ({
   PATH: process.env.PATH,
   AWS_REGION: 'eu-west-1',
-  CONFIG_PATH: join(dir, 'devops-agent.yaml'),
+  CONFIG_PATH: join(dir, 'devops-agent.json'),
   POWERTOOLS_SERVICE_NAME: `devops-agent-${name}`,
   TZ: 'UTC',
 });
@@ -157,7 +158,7 @@ export const bundlesBenchmark: Benchmark = {
     const names = mode === 'full' ? all : all.filter((n) => QUICK_FUNCTIONS.includes(n));
     const dir = mkdtempSync(join(tmpdir(), 'devops-agent-bench-bundles-'));
     try {
-      copyFileSync(CONFIG, join(dir, 'devops-agent.yaml'));
+      writeFileSync(join(dir, 'devops-agent.json'), configJson(CONFIG));
       const minimal = join(dir, 'minimal-handler.ts');
       writeFileSync(minimal, MINIMAL_HANDLER);
       const [baseline, ...bundles] = await bundleAll(dir, {
@@ -254,7 +255,7 @@ export const bundlesBenchmark: Benchmark = {
           `Each functions/<name>/handler.ts${mode === 'quick' ? ` (quick mode: only ${names.join(', ')})` : ''} is bundled with the stack's esbuild options (test/fixtures/function-bundle.ts, from infra/constructs/node-function.ts BUNDLING: ESM, minified, keepNames, node22, the createRequire banner, nothing external) into one .mjs in a temp folder; the size is that file in KB (1 KB = 1000 bytes), without the source map, before the zip compression Lambda applies.`,
           `The baseline is \`${MINIMAL_HANDLER}\` bundled the same way (the banner and nothing else).`,
           `Cold import: ${runs} fresh \`node\` processes per bundle (${process.version}, one after the other), each timing \`await import(bundle)\` with performance.now() from inside, so Node's own start-up (about 40 ms) is not counted; median and p90 (nearest rank).`,
-          'The processes get only what a Lambda would minimally give (AWS_REGION=eu-west-1, CONFIG_PATH pointing at examples/seed-notifications/devops-agent.yaml copied next to the bundles, POWERTOOLS_SERVICE_NAME, no credentials); the probe records every TCP connect and UDP send during the import and 25 ms after it, so a module that calls the network at import time shows up in the "network calls" row.',
+          'The processes get only what a Lambda would minimally give (AWS_REGION=eu-west-1, CONFIG_PATH pointing at examples/seed-notifications/devops-agent.yaml as the JSON the stack bundles (configJson), next to the bundles, POWERTOOLS_SERVICE_NAME, no credentials); the probe records every TCP connect and UDP send during the import and 25 ms after it, so a module that calls the network at import time shows up in the "network calls" row.',
           `The Kubernetes client (@kubernetes/client-node, KubeConfig in the bundle) is in ${kubernetes.length ? kubernetes.join(', ') : 'none of the bundled functions'}; those are exempt from the size target.`,
           over.length > 0
             ? `The size target is not met: ${over.length} of ${sized.length} bundles without the Kubernetes client are over ${SIZE_TARGET_KB} KB (the largest, ${largest?.name}, ${Math.round(largest?.kb ?? 0)} KB), because every handler builds its ports through functions/shared/aws-ports.ts, which imports the adapters every function may use (the DynamoDB, Step Functions, S3, SES, CloudWatch and Secrets Manager clients, Octokit, yaml, zod, the Powertools logger, metrics and tracer with the X-Ray SDK); the sql drivers (pg, mysql2 with iconv-lite) are only in the check functions and the EKS and CloudFront clients only in the step functions, which took the common bundle from 2.9 MB to about 1.56 MB. Reaching 500 KB needs more: each function importing only its own adapters, and the AWS SDK left to the Lambda runtime (it ships v3) instead of bundled.`

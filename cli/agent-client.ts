@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ApiDeployment, DeploymentsAnswer } from '../local/api-routes.js';
 import { CliError, type CliIo, UsageError } from './io.js';
 

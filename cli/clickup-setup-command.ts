@@ -1,6 +1,6 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClickUpClient, ClickUpRequestError } from '../functions/shared/adapters/clickup-client.js';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ClickUpClient, ClickUpWebhook } from '../functions/shared/adapters/clickup-client.js';
 import { settingsFor } from '../functions/shared/config/resolve.js';
 import type { Config } from '../functions/shared/config/schema.js';

@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { readLocalEnv } from '../local/env.js';

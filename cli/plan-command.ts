@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ClickUpRequestError } from '../functions/shared/adapters/clickup-client.js';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type AgentConnector, connectAgent, TARGET_FIELDS } from './agent-client.js';
 import { parseTaskCommand, URL_HELP } from './deploy-command.js';
 import type { CliIo } from './io.js';

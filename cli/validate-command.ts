@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import { settingsFor } from '../functions/shared/config/resolve.js';
 import type { Config } from '../functions/shared/config/schema.js';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type DeploymentView, deploymentView } from '../functions/shared/deployment-view.js';
 import { doraFigures, formatDora } from '../functions/shared/dora.js';
 import { BadRequestError } from '../functions/shared/errors.js';

@@ -1,7 +1,7 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 import { startSampleApp } from '../examples/demo/sample-app/server.js';
 import { loadConfigFile } from '../functions/shared/config/load.js';
 import { duration } from '../functions/shared/config/schema.js';

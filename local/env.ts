@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseWebhookSecrets } from '../functions/shared/webhook-secrets.js';
 
 /** Where a local step reaches an AWS service: `aws` (the SDK's own region and credentials) or an endpoint URL. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { failMonitor } from '../shared/fail-monitor.js';
 import type { Ports } from '../shared/ports/index.js';
 import { watchedAlarms } from '../shared/service-alarms.js';

@@ -1,7 +1,20 @@
 import { AGENT_METRICS } from '../shared/agent-metrics.js';
+import {
+  clickUpTracker,
+  dynamoStore,
+  stepFunctionsWorkflow,
+  storedApprovalKeys,
+} from '../shared/aws-adapters.js';
 import { awsPorts } from '../shared/aws-ports.js';
 import { htmlResult, httpHandler, lowerCaseHeaders, rawBody } from '../shared/middleware.js';
 import { cookiesFrom, handleApprovalRequest } from './approval-page.js';
+
+const ports = awsPorts({
+  tracker: clickUpTracker,
+  store: dynamoStore,
+  workflow: stepFunctionsWorkflow,
+  approvalKeys: storedApprovalKeys,
+});
 
 /**
  * GET /approvals/{id}?t=<signed link> shows the plan and the form (reading decides nothing, so link
@@ -31,7 +44,7 @@ export const handler = httpHandler(
         formAction: event.requestContext?.path ?? event.path,
         secure: true,
       },
-      awsPorts(),
+      ports(),
     );
     const result = htmlResult(answer.statusCode, answer.html);
     return { ...result, headers: { ...result.headers, ...answer.headers } };

@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCommand } from '../shared/commands.js';
 import { servicesForList, settingsFor } from '../shared/config/resolve.js';
 import { BadRequestError, SignatureInvalidError } from '../shared/errors.js';

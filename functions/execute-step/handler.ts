@@ -1,3 +1,4 @@
+import { clickUpTracker, dynamoStore } from '../shared/aws-adapters.js';
 import { awsChecks } from '../shared/aws-check-runners.js';
 import { awsPorts } from '../shared/aws-ports.js';
 import { awsStepRunners } from '../shared/aws-step-runners.js';
@@ -5,4 +6,7 @@ import { taskHandler } from '../shared/middleware.js';
 import { executeStep } from './execute-step.js';
 
 /** The ExecuteStep Task state (with the check runners for the sql baselines read before the first step). */
-export const handler = taskHandler(executeStep, () => awsPorts({ steps: awsStepRunners, checks: awsChecks }));
+export const handler = taskHandler(
+  executeStep,
+  awsPorts({ tracker: clickUpTracker, store: dynamoStore, steps: awsStepRunners, checks: awsChecks }),
+);

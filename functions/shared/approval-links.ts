@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError } from './errors.js';
 
 /** A key approval links are signed with; `id` names it in every link so keys can rotate. */

@@ -1,15 +1,6 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { ClickUpTracker } from './adapters/clickup-tracker.js';
-import { CloudWatchAlarmSource } from './adapters/cloudwatch-alarm-source.js';
-import { CloudWatchMetricReader } from './adapters/cloudwatch-metric-reader.js';
-import { DynamoDeploymentStore } from './adapters/dynamo-deployment-store.js';
-import { GitHubSourceControl } from './adapters/github-source-control.js';
-import { S3ArtifactStore } from './adapters/s3-artifact-store.js';
-import { SesNotifier } from './adapters/ses-notifier.js';
-import { StepFunctionsWorkflowControl } from './adapters/sfn-workflow-control.js';
-import { StoredApprovalKeys } from './approval-links.js';
-import { clients } from './clients.js';
-import { loadConfigFile, parseConfig } from './config/load.js';
+import { secretsClient } from './clients.js';
+import { loadConfigJsonFile, parseConfigJson } from './config/bundled.js';
 import type { Config } from './config/schema.js';
 import { type Env, parseEnv } from './env.js';
 import { DomainError } from './errors.js';
@@ -44,15 +35,16 @@ export const secretReader = (client: () => SecretsManagerClient, now: () => numb
   };
 };
 /** Secrets Manager reads of this function, cached (the check runners use it for check credentials). */
-export const readSecret = secretReader(clients.secrets);
+export const readSecret = /* @__PURE__ */ secretReader(secretsClient);
 
 export const loadConfig = (env: Env): Config => {
-  if (env.CONFIG_YAML) return parseConfig(env.CONFIG_YAML, 'CONFIG_YAML');
-  if (env.CONFIG_PATH) return loadConfigFile(env.CONFIG_PATH);
-  throw new NotConfiguredError('set CONFIG_PATH (the bundled devops-agent.yaml) or CONFIG_YAML');
+  if (env.CONFIG_JSON) return parseConfigJson(env.CONFIG_JSON, 'CONFIG_JSON');
+  if (env.CONFIG_PATH) return loadConfigJsonFile(env.CONFIG_PATH);
+  throw new NotConfiguredError('set CONFIG_PATH (the bundled devops-agent.json) or CONFIG_JSON');
 };
 
-const required = <K extends keyof Env>(env: Env, name: K): NonNullable<Env[K]> => {
+/** A variable the stack passes to the functions that use the port behind it. */
+export const required = <K extends keyof Env>(env: Env, name: K): NonNullable<Env[K]> => {
   const value = env[name];
   if (value === undefined)
     throw new NotConfiguredError(`${name} is not set for this function; the stack must grant and pass it`);
@@ -106,66 +98,49 @@ const checkKindsOnly = (): CheckRunners => {
   return Object.fromEntries(AWS_CHECK_KINDS.map((kind) => [kind, { run: missing }]));
 };
 
-export interface AwsPortsOptions {
-  /** the real step runners (`awsStepRunners`), for the functions that run, undo or describe steps */
-  steps?: (env: Env) => StepRunners;
-  /** the check runners (`awsChecks`, `awsRolloutChecks`), for the functions that run checks */
-  checks?: (env: Env) => CheckRunners;
-}
+/** The ports with an AWS service or an API behind them: each function names the adapters it uses. */
+export type AdapterPort =
+  | 'tracker'
+  | 'store'
+  | 'notifier'
+  | 'artifacts'
+  | 'sourceControl'
+  | 'alarms'
+  | 'readings'
+  | 'workflow'
+  | 'approvalKeys'
+  | 'steps'
+  | 'checks';
 
-/** The production ports, from the function's environment. */
-export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports => {
+/**
+ * How a function builds each port it uses, from its environment (`aws-adapters.ts`, `awsStepRunners`,
+ * `awsChecks`). A handler lists only its own, so its bundle carries only those SDK clients and libraries.
+ */
+export type AwsAdapters = { [K in AdapterPort]?: (env: Env) => NonNullable<Ports[K]> };
+
+/**
+ * What every function has with no adapter: configuration, clock, logger, links, telemetry, and step and
+ * check runners that know the kinds (the runtime gate reads them) but fail if called.
+ */
+type BasePorts = Pick<Ports, 'config' | 'clock' | 'logger' | 'links' | 'telemetry' | 'steps' | 'checks'>;
+
+/** The ports a function built with `adapters` has: a core needing any other one does not type-check. */
+export type AwsPortsOf<A extends AwsAdapters> = BasePorts & {
+  [K in keyof A & AdapterPort]-?: NonNullable<Ports[K]>;
+};
+
+/** The production ports of one function, from its environment and its adapters (each built at first use). */
+export const buildAwsPorts = <A extends AwsAdapters>(env: Env, adapters: A): AwsPortsOf<A> => {
   const config = loadConfig(env);
   const publicUrl = env.PUBLIC_URL?.replace(/\/$/, '');
-  const workflow = lazy(
-    () =>
-      new StepFunctionsWorkflowControl({
-        client: clients.sfn(),
-        stateMachineArn: required(env, 'STATE_MACHINE_ARN'),
-      }),
-  );
   const consoleUrl = `https://${env.AWS_REGION}.console.aws.amazon.com/states/home?region=${env.AWS_REGION}`;
-  return {
+  const { steps, checks, ...services } = adapters as AwsAdapters;
+  const base: BasePorts = {
     config,
-    tracker: lazy(() => {
-      const secretArn = required(env, 'CLICKUP_TOKEN_SECRET_ARN');
-      return new ClickUpTracker({
-        token: () => readSecret(secretArn),
-        ...(env.CLICKUP_API_URL ? { baseUrl: env.CLICKUP_API_URL } : {}),
-      });
-    }),
-    store: lazy(
-      () => new DynamoDeploymentStore({ client: clients.dynamo(), tableName: required(env, 'TABLE_NAME') }),
-    ),
-    notifier: lazy(() => new SesNotifier({ client: clients.ses(), from: required(env, 'MAIL_FROM') })),
-    artifacts: lazy(
-      () =>
-        new S3ArtifactStore({
-          client: clients.s3(),
-          bucket: required(env, 'ARTIFACT_BUCKET'),
-          region: env.AWS_REGION,
-        }),
-    ),
-    sourceControl: lazy(() => {
-      const secretArn = required(env, 'GITHUB_TOKEN_SECRET_ARN');
-      return new GitHubSourceControl({
-        token: () => readSecret(secretArn),
-        ...(env.GITHUB_API_URL ? { baseUrl: env.GITHUB_API_URL } : {}),
-      });
-    }),
-    alarms: lazy(() => new CloudWatchAlarmSource({ client: clients.cloudwatch() })),
-    readings: lazy(() => new CloudWatchMetricReader({ client: clients.cloudwatch() })),
-    // the runners themselves (the Kubernetes client, the S3 sync) are bundled only into the functions that
-    // run, undo or describe steps, which pass them in; the others know the kinds (the runtime gate)
-    steps: options.steps?.(env) ?? stepKindsOnly(),
-    // the runners (and their database drivers) are bundled only into the functions that run checks, which
-    // pass them in (`awsChecks`, `awsRolloutChecks`); the others know the kinds (the runtime gate)
-    checks: { ...checkKindsOnly(), ...options.checks?.(env) },
-    workflow,
-    approvalKeys: lazy(() => {
-      const secretArn = required(env, 'APPROVAL_KEYS_SECRET_ARN');
-      return new StoredApprovalKeys(() => readSecret(secretArn), `secret ${secretArn}`);
-    }),
+    // the real runners (the Kubernetes client, the S3 sync, the database drivers) are bundled only into the
+    // functions that run, undo or describe steps or run checks, which pass them in
+    steps: steps?.(env) ?? stepKindsOnly(),
+    checks: { ...checkKindsOnly(), ...checks?.(env) },
     clock: systemClock,
     logger: portLogger,
     telemetry,
@@ -178,13 +153,22 @@ export const buildAwsPorts = (env: Env, options: AwsPortsOptions = {}): Ports =>
           : `${consoleUrl}#/statemachines`,
     },
   };
+  const built = Object.fromEntries(
+    Object.entries(services).map(([port, build]) => [port, lazy(() => build(env) as object)]),
+  );
+  return { ...base, ...built } as AwsPortsOf<A>;
 };
 
-let cached: Ports | undefined;
-/** Built once per execution environment (the config is parsed at the first invocation). */
-export const awsPorts = (options: AwsPortsOptions = {}): Ports => {
-  cached ??= buildAwsPorts(parseEnv(), options);
-  return cached;
+/**
+ * A handler's ports: built once per execution environment, at the first invocation (the configuration is
+ * parsed then), from the function's environment and the adapters it names.
+ */
+export const awsPorts = <A extends AwsAdapters>(adapters: A): (() => AwsPortsOf<A>) => {
+  let ports: AwsPortsOf<A> | undefined;
+  return () => {
+    ports ??= buildAwsPorts(parseEnv(), adapters);
+    return ports;
+  };
 };
 
 /**

@@ -8,7 +8,7 @@ import { MigrationStepRunner } from './adapters/migration-step-runner.js';
 import { RolloutCheckRunner } from './adapters/rollout-check-runner.js';
 import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { lazy } from './aws-ports.js';
-import { clients, once, traced } from './clients.js';
+import { once, s3Client, traced } from './clients.js';
 import type { Env } from './env.js';
 import type { CheckRunners, StepRunners } from './ports/index.js';
 
@@ -47,7 +47,7 @@ export const awsStepRunners = (env: Env): StepRunners => {
     kubernetes: lazy(() => new KubernetesStepRunner({ access: eksAccess() })),
     migration: lazy(() => new MigrationStepRunner({ access: eksAccess() })),
     // no local folder on AWS: a site is synced from a build artifact (s3://), read with the role's grants
-    's3-sync': lazy(() => new S3SyncStepRunner({ client: clients.s3(), invalidator: invalidations })),
+    's3-sync': lazy(() => new S3SyncStepRunner({ client: s3Client(), invalidator: invalidations })),
     'cloudfront-invalidation': invalidations,
   };
 };

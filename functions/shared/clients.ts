@@ -19,23 +19,22 @@ export const once = <T>(build: () => T): (() => T) => {
 /** Each call a subsegment of the invocation's trace (a no-op outside Lambda, see `tracer`). */
 export const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);
 
+// SDK v3 clients, one per service, built lazily at first use and reused across invocations, each traced.
+// One export each, marked pure: a bundle keeps only the clients its function's adapters use (esbuild drops
+// the rest, with their SDK packages). Adapters take them as constructor arguments; tests pass their own.
+
+/** DynamoDB as a document client; the base client is traced, the document client sends through it. */
+export const dynamoClient = /* @__PURE__ */ once(() =>
+  DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
+  }),
+);
 /**
- * SDK v3 clients, one per service, built at module scope (lazily, so a function pays only for what it
- * uses) and reused across invocations, each traced. Adapters take them as constructor arguments; tests
- * pass their own.
+ * The standard retry mode with more attempts: a site sync sends hundreds of requests, and S3 answers 503
+ * SlowDown to bursts on one prefix.
  */
-export const clients = {
-  // the base client is traced: the document client sends through it
-  dynamo: once(() =>
-    DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
-      marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    }),
-  ),
-  // the standard retry mode with more attempts: a site sync sends hundreds of requests, and S3 answers
-  // 503 SlowDown to bursts on one prefix
-  s3: once(() => traced(new S3Client({ maxAttempts: 5 }))),
-  ses: once(() => traced(new SESv2Client({}))),
-  sfn: once(() => traced(new SFNClient({}))),
-  cloudwatch: once(() => traced(new CloudWatchClient({}))),
-  secrets: once(() => traced(new SecretsManagerClient({}))),
-};
+export const s3Client = /* @__PURE__ */ once(() => traced(new S3Client({ maxAttempts: 5 })));
+export const sesClient = /* @__PURE__ */ once(() => traced(new SESv2Client({})));
+export const sfnClient = /* @__PURE__ */ once(() => traced(new SFNClient({})));
+export const cloudwatchClient = /* @__PURE__ */ once(() => traced(new CloudWatchClient({})));
+export const secretsClient = /* @__PURE__ */ once(() => traced(new SecretsManagerClient({})));

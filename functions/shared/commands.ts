@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * `/deploy` commands written as ClickUp comments (or typed into the CLI):

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * What a deployed function reads from its environment: the only place that touches `process.env`.
@@ -7,10 +7,10 @@ import { z } from 'zod';
  */
 export const EnvSchema = z.object({
   AWS_REGION: z.string().min(1).default('eu-west-1'),
-  /** the bundled `devops-agent.yaml` */
+  /** the bundled configuration, as JSON (`configJson`) */
   CONFIG_PATH: z.string().min(1).optional(),
-  /** the configuration text itself (tests, small setups); wins over CONFIG_PATH */
-  CONFIG_YAML: z.string().min(1).optional(),
+  /** the configuration as JSON text itself (tests, small setups); wins over CONFIG_PATH */
+  CONFIG_JSON: z.string().min(1).optional(),
   TABLE_NAME: z.string().min(1).optional(),
   ARTIFACT_BUCKET: z.string().min(1).optional(),
   STATE_MACHINE_ARN: z.string().startsWith('arn:').optional(),

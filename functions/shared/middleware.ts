@@ -4,10 +4,8 @@ import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import middy, { type MiddyfiedHandler } from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { RouteMetrics } from './agent-metrics.js';
-import { awsPorts } from './aws-ports.js';
 import { errorMessage } from './errors.js';
 import { toHttpError } from './http-errors.js';
-import type { Ports } from './ports/index.js';
 import { logger, metrics, telemetry, tracer } from './powertools.js';
 
 /**
@@ -22,22 +20,21 @@ export const baseBundle = <E, R>(handler: (event: E, context: Context) => Promis
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(injectLambdaContext(logger, { resetKeys: true }));
 
-/** A Task state's core: the execution state (or callback payload) in, the result out. */
-export type TaskCore = (input: unknown, ports: Ports) => Promise<unknown>;
-
 /**
- * The Lambda for one Task state. The core parses its input; a thrown named error reaches Step Functions
- * with its name as the error type, which the definition's Retry and Catch match. `null` for a void core
- * (what `payloadResponseOnly` hands on; the Tasks that return nothing discard their result).
+ * The Lambda for one Task state: the execution state (or callback payload) in, the core's result out. The
+ * core parses its input; a thrown named error reaches Step Functions with its name as the error type, which
+ * the definition's Retry and Catch match. `null` for a void core (what `payloadResponseOnly` hands on; the
+ * Tasks that return nothing discard their result). `ports` is the handler's `awsPorts(…)`: it must hold
+ * every port the core takes.
  */
-export const taskHandler = (core: TaskCore, ports: () => Ports = awsPorts) =>
+export const taskHandler = <P>(core: (input: unknown, ports: P) => Promise<unknown>, ports: () => P) =>
   baseBundle(async (event: unknown): Promise<unknown> => (await core(event, ports())) ?? null);
 
 /** A scheduled or event-driven entry (poll, sweep, alarm event): logs the summary it returns. */
-export const eventHandler = <R>(
+export const eventHandler = <P, R>(
   name: string,
-  run: (event: unknown, ports: Ports) => Promise<R>,
-  ports: () => Ports = awsPorts,
+  run: (event: unknown, ports: NoInfer<P>) => Promise<R>,
+  ports: () => P,
 ) =>
   baseBundle(async (event: unknown) => {
     const result = await run(event, ports());

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * State names are the contract between the definition, the Lambda wiring and the local runner's registry.

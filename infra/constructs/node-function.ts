@@ -1,10 +1,14 @@
-import { resolve } from 'node:path';
+import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { type IGrantable, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { configJson } from '../../functions/shared/config/load.js';
 import type { Env } from '../../functions/shared/env.js';
 
 /** esbuild settings of every function (exported so a test can check what they do to the code). */
@@ -24,7 +28,7 @@ export const BUNDLING = {
 
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..', '..');
 /** Where the bundled configuration lands inside every function's package. */
-export const BUNDLED_CONFIG_PATH = '/var/task/devops-agent.yaml';
+export const BUNDLED_CONFIG_PATH = '/var/task/devops-agent.json';
 
 /** The variables a function may receive: the runtime's own zod env contract, checked by tsc. */
 export type FunctionEnvironment = Partial<Record<Exclude<keyof Env, 'AWS_REGION' | 'CONFIG_PATH'>, string>>;
@@ -34,7 +38,7 @@ export interface NodeFunctionProps {
   entry: string;
   description: string;
   timeout: Duration;
-  /** the validated `devops-agent.yaml`, copied into the bundle */
+  /** `devops-agent.yaml`; its JSON (`configJson`) goes into the bundle */
   configFile: string;
   environment?: FunctionEnvironment;
   memorySize?: number;
@@ -65,7 +69,7 @@ export class NodeFunction extends Construct implements IGrantable {
       description: `${id}: its own log group, traces, and the grants the stack adds`,
     });
     this.logGroup.grantWrite(this.role);
-    const configFile = resolve(PROJECT_ROOT, props.configFile);
+    const bundledConfig = writeBundledConfig(resolve(PROJECT_ROOT, props.configFile));
     this.function = new NodejsFunction(this, 'Function', {
       entry: resolve(PROJECT_ROOT, props.entry),
       handler: 'handler',
@@ -92,7 +96,7 @@ export class NodeFunction extends Construct implements IGrantable {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_input: string, output: string) => [
-            `cp "${configFile}" "${output}/devops-agent.yaml"`,
+            `cp "${bundledConfig}" "${output}/devops-agent.json"`,
           ],
         },
       },
@@ -109,6 +113,20 @@ export class NodeFunction extends Construct implements IGrantable {
     });
   }
 }
+
+/**
+ * The configuration as a function loads it (JSON, so no bundle carries a YAML parser), written once per
+ * content into the temp directory for the bundling hook to copy.
+ */
+const writeBundledConfig = (configFile: string): string => {
+  const json = configJson(configFile);
+  const file = join(
+    tmpdir(),
+    `devops-agent-config-${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`,
+  );
+  writeFileSync(file, json);
+  return file;
+};
 
 /** Seconds → Duration, for the table of Task timeouts. */
 export const seconds = (s: number): Duration => Duration.seconds(s);

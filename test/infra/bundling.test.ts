@@ -81,4 +81,42 @@ module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`
       expect(executeStep?.(client)).toBe(true);
     }
   }, 120_000);
+
+  it('gives each function only the SDK clients and libraries of the adapters its handler names, and no YAML parser', async () => {
+    // Prepare: the packages that reach each bundle's output (an input tree-shaken away counts 0 bytes)
+    const packagesOf = async (entry: string) => {
+      const result = await build({
+        ...FUNCTION_BUNDLE_OPTIONS,
+        entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
+        write: false,
+        metafile: true,
+        outfile: `/tmp/${entry}.mjs`,
+      });
+      const output = Object.values(result.metafile.outputs)[0];
+      const inputs = Object.entries(output?.inputs ?? {})
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([path]) => path);
+      return (name: string) => inputs.some((i) => i.includes(`node_modules/${name}/`));
+    };
+    const clients = ['client-dynamodb', 'client-s3', 'client-sesv2', 'client-sfn', 'client-cloudwatch'];
+
+    // Act
+    const [releaseLock, reportFailure, webhook, monitor, checkGates] = await Promise.all(
+      ['release-lock', 'report-failure', 'clickup-webhook', 'monitor', 'check-gates'].map(packagesOf),
+    );
+    const used = (has: ((name: string) => boolean) | undefined) =>
+      clients.filter((client) => has?.(`@aws-sdk/${client}`));
+
+    // Assess
+    expect(used(releaseLock)).toEqual(['client-dynamodb']);
+    expect(used(reportFailure)).toEqual(['client-dynamodb', 'client-s3', 'client-sesv2']);
+    expect(used(webhook)).toEqual(['client-dynamodb', 'client-sfn']);
+    expect(used(monitor)).toEqual(['client-dynamodb', 'client-cloudwatch']);
+    for (const has of [releaseLock, reportFailure, webhook, monitor]) {
+      expect(has?.('@octokit/core')).toBe(false);
+      expect(has?.('yaml')).toBe(false);
+    }
+    expect(checkGates?.('@octokit/core')).toBe(true);
+    expect(checkGates?.('yaml')).toBe(false);
+  }, 120_000);
 });

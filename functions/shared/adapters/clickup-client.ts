@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { DomainError, NotFoundError, TransientDependencyError } from '../errors.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 

@@ -5,7 +5,7 @@ import {
   DescribeAlarmsCommand,
   type MetricAlarm,
 } from '@aws-sdk/client-cloudwatch';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { AlarmCheck, AlarmFiring, AlarmQuery, AlarmSource } from '../ports/alarm-source.js';
 
 export interface CloudWatchAlarmSourceOptions {

@@ -3,7 +3,7 @@ import { Octokit } from '@octokit/core';
 import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
-import { z } from 'zod';
+import * as z from 'zod';
 import { BadRequestError, DomainError, NotFoundError, TransientDependencyError } from '../errors.js';
 import type { ChangedFile, CommitStatus, PullRequestInfo, SourceControl } from '../ports/source-control.js';
 

@@ -2,7 +2,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Step } from '../config/schema.js';
 import { BadRequestError, StepFailedError, StepKindUnsupportedError } from '../errors.js';
 import type { StepContext, StepOutcome, StepRunner } from '../ports/step-runner.js';

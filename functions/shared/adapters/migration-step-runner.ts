@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CommandStepSchema, type Step } from '../config/schema.js';
 import { StepFailedError, StepKindUnsupportedError } from '../errors.js';
 import type { StepContext, StepOutcome, StepRunner } from '../ports/step-runner.js';

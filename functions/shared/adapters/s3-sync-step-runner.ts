@@ -12,7 +12,7 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Step } from '../config/schema.js';
 import { BadRequestError, StepFailedError, StepKindUnsupportedError } from '../errors.js';
 import type { StepContext, StepOutcome, StepRunner } from '../ports/step-runner.js';

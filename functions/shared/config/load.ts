@@ -1,17 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { isMap, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { z } from 'zod';
+import { isMap, isSeq, LineCounter, type Node, parse, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { describeExpected, fieldPath } from './issues.js';
 import { type Config, ConfigSchema } from './schema.js';
-
-const describeExpected = (issue: z.core.$ZodIssue): string => {
-  if (issue.code === 'unrecognized_keys') {
-    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; remove ${issue.keys.length > 1 ? 'them' : 'it'} or check the spelling`;
-  }
-  if (issue.code === 'invalid_type' && issue.input === undefined)
-    return `required field is missing (expected ${issue.expected})`;
-  return issue.message;
-};
 
 /** Finds the YAML node for a path, falling back to the nearest parent that exists. */
 const nodeAt = (doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): Node | undefined => {
@@ -22,13 +13,6 @@ const nodeAt = (doc: ReturnType<typeof parseDocument>, path: readonly PropertyKe
   }
   return undefined;
 };
-
-/** `services[0].verification[1]`: a path as the issues name it. */
-const fieldPath = (path: readonly PropertyKey[]): string =>
-  path
-    .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-    .join('')
-    .replace(/^\./, '');
 
 /** Parses and validates configuration text; throws ConfigError naming the file, line and field of each problem. */
 export const parseConfig = (text: string, file: string): Config => {
@@ -83,6 +67,15 @@ export const loadConfigFile = (file: string): Config => {
     );
   }
   return parseConfig(text, file);
+};
+
+/**
+ * A valid configuration file as the JSON a deployed function loads (`parseConfigJson`): the document as
+ * written (the function's schema applies the defaults), validated first so that synth fails, not Lambda.
+ */
+export const configJson = (file: string): string => {
+  loadConfigFile(file);
+  return JSON.stringify(parse(readFileSync(file, 'utf8')));
 };
 
 /**

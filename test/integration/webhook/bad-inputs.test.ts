@@ -3,6 +3,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parse as parseYaml } from 'yaml';
 import { embeddedTracker, type LocalRuntime } from '../../../local/runtime.js';
 import { BOT_ID, SECRET, sign, startRuntime, statusEvent, WEBHOOK_CONFIG } from './helpers.js';
 
@@ -120,7 +121,7 @@ describe('bad webhook deliveries on the Lambda handler', () => {
     Object.assign(process.env, {
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       AWS_REGION: 'eu-west-1',
-      CONFIG_YAML: WEBHOOK_CONFIG,
+      CONFIG_JSON: JSON.stringify(parseYaml(WEBHOOK_CONFIG)),
       TABLE_NAME: 'store',
       STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:DeployPipeline',
       WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:devops-agent/webhook-AbCdEf',

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { configJson } from '../../../functions/shared/config/load.js';
 import 'aws-sdk-client-mock-jest';
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   BadRequestError,
   ConflictError,
@@ -43,7 +44,9 @@ beforeAll(async () => {
   Object.assign(process.env, {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     AWS_REGION: 'eu-west-1',
-    CONFIG_YAML: readFileSync(new URL('../../../examples/demo/devops-agent.yaml', import.meta.url), 'utf8'),
+    CONFIG_JSON: configJson(
+      fileURLToPath(new URL('../../../examples/demo/devops-agent.yaml', import.meta.url)),
+    ),
     TABLE_NAME: 'store',
     STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:DeployPipeline',
     WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:devops-agent/webhook-AbCdEf',

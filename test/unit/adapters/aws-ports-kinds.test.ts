@@ -1,18 +1,18 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { awsChecks } from '../../../functions/shared/aws-check-runners.js';
 import { buildAwsPorts } from '../../../functions/shared/aws-ports.js';
+import { configJson } from '../../../functions/shared/config/load.js';
 import { parseEnv } from '../../../functions/shared/env.js';
 import { PROJECT_ROOT } from '../../../infra/constructs/node-function.js';
 
 /** The seed example: kubernetes and s3 steps, and http, sql and rollout checks. */
-const SEED = readFileSync(resolve(PROJECT_ROOT, 'examples/seed-notifications/devops-agent.yaml'), 'utf8');
-const env = parseEnv({ AWS_REGION: 'eu-west-1', CONFIG_YAML: SEED, TABLE_NAME: 'devops-agent' });
+const SEED = configJson(resolve(PROJECT_ROOT, 'examples/seed-notifications/devops-agent.yaml'));
+const env = parseEnv({ AWS_REGION: 'eu-west-1', CONFIG_JSON: SEED, TABLE_NAME: 'devops-agent' });
 
 describe('the AWS ports of a function without the step and check runners', () => {
   it("knows every step and check kind the seed configuration uses, as CheckGates' runtime gate asks", () => {
     // Prepare
-    const ports = buildAwsPorts(env);
+    const ports = buildAwsPorts(env, {});
     const service = ports.config.services[0];
 
     // Act
@@ -29,7 +29,7 @@ describe('the AWS ports of a function without the step and check runners', () =>
 
   it('fails clearly when a function without the check runners is asked to run a check', async () => {
     // Prepare
-    const ports = buildAwsPorts(env);
+    const ports = buildAwsPorts(env, {});
     const check = ports.config.services[0]?.verification[0];
     if (!check) throw new Error('the seed example has checks');
 

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { delimiter } from 'node:path';
 import { DescribeClusterCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { KubeConfig } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFailedError, TransientDependencyError } from '../../errors.js';
 import { type AwsCredentialProvider, eksToken } from './eks-token.js';
 

@@ -6,7 +6,7 @@ import {
   type KubeConfig,
   type V1LabelSelector,
 } from '@kubernetes/client-node';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StepFailedError, TransientDependencyError } from '../../errors.js';
 import type { ClusterAccess } from './cluster-access.js';
 
