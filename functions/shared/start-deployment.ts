@@ -24,6 +24,27 @@ export type StartResult =
   | { started: true; deploymentId: string }
   | { started: false; deploymentId?: string; reason: string };
 
+/** A deployment of the task still running, or the one this very delivery started: nothing to start. */
+const alreadyHandled = (previous: DeploymentRecord[], request: StartRequest): StartResult | undefined => {
+  const running = previous.find((d) => !FINISHED_STATUSES.includes(d.status));
+  if (running)
+    return {
+      started: false,
+      deploymentId: running.deploymentId,
+      reason: `deployment ${running.deploymentId} is already running for this task`,
+    };
+  const handled = request.sourceEvent
+    ? previous.find((d) => d.sourceEvent === request.sourceEvent)
+    : undefined;
+  if (handled)
+    return {
+      started: false,
+      deploymentId: handled.deploymentId,
+      reason: `this delivery already started ${handled.deploymentId}`,
+    };
+  return undefined;
+};
+
 /**
  * Starts exactly one deployment for a task. The deployment id is `<task>-<attempt>`, where the attempt
  * counts the task's finished deployments: duplicated webhooks, retries and a polling pass racing them all
@@ -33,6 +54,12 @@ export const startDeployment = async (
   request: StartRequest,
   ports: Pick<Ports, 'config' | 'tracker' | 'store' | 'workflow' | 'clock' | 'logger'>,
 ): Promise<StartResult> => {
+  // The store first: a delivery for a task that is already deploying (ClickUp redelivers, and a storm of
+  // moves sends many) is answered without a ClickUp call, so duplicates cost none of the token's rate limit.
+  const known = await ports.store.listDeployments({ taskId: request.taskId });
+  const earlier = alreadyHandled(known, request);
+  if (earlier) return earlier;
+  // The task is read again before starting: the status it is in now is what counts.
   const task = await ports.tracker.getTask(request.taskId);
   const services = servicesForList(ports.config, task.listId);
   const service = services[0];
@@ -53,23 +80,11 @@ export const startDeployment = async (
       reason: `task ${task.id} is in "${task.status}", not "${settings.inputStatus}"`,
     };
   }
-  const previous = await ports.store.listDeployments({ taskId: task.id });
-  const running = previous.find((d) => !FINISHED_STATUSES.includes(d.status));
-  if (running)
-    return {
-      started: false,
-      deploymentId: running.deploymentId,
-      reason: `deployment ${running.deploymentId} is already running for this task`,
-    };
-  if (request.sourceEvent) {
-    const handled = previous.find((d) => d.sourceEvent === request.sourceEvent);
-    if (handled)
-      return {
-        started: false,
-        deploymentId: handled.deploymentId,
-        reason: `this delivery already started ${handled.deploymentId}`,
-      };
-  }
+  // the task may have been asked for by another id form than the one ClickUp answers with
+  const previous =
+    task.id === request.taskId ? known : await ports.store.listDeployments({ taskId: task.id });
+  const handled = task.id === request.taskId ? undefined : alreadyHandled(previous, request);
+  if (handled) return handled;
   // A blocked or held deployment leaves the task in the input status: a poll must not start it again every
   // interval (a fresh comment storm each time). A person retries by moving the task again or `/deploy`.
   const latest = previous.reduce<DeploymentRecord | undefined>(

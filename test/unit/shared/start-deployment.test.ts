@@ -1,3 +1,4 @@
+import { jest } from '@jest/globals';
 import type { DeploymentStatus } from '../../../functions/shared/ports/deployment-store.js';
 import { startDeployment } from '../../../functions/shared/start-deployment.js';
 import { CONFIG } from '../../fixtures/config.js';
@@ -28,6 +29,27 @@ describe('startDeployment', () => {
     // Assess
     expect(result).toEqual({ started: true, deploymentId: 't1-2' });
     expect(f.workflow.started).toEqual([expect.objectContaining({ sourceEvent: 'clickup:w1:h2' })]);
+  });
+
+  it('answers a delivery for a task already deploying from the store alone, with no ClickUp call', async () => {
+    // Prepare
+    const f = await withPrevious('deploying');
+    const getTask = jest.spyOn(f.tracker, 'getTask');
+
+    // Act
+    const result = await startDeployment(
+      { taskId: 't1', trigger: 'status', requireInputStatus: true, sourceEvent: 'clickup:w1:h9' },
+      f.ports,
+    );
+
+    // Assess
+    expect(result).toEqual({
+      started: false,
+      deploymentId: 't1-1',
+      reason: 'deployment t1-1 is already running for this task',
+    });
+    expect(getTask).not.toHaveBeenCalled();
+    expect(f.workflow.started).toEqual([]);
   });
 
   it('starts nothing for a late duplicate of the delivery that started a finished deployment', async () => {
