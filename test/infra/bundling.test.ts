@@ -2,6 +2,25 @@ import { build } from 'esbuild';
 import { BUNDLING, PROJECT_ROOT } from '../../infra/constructs/node-function.js';
 import { FUNCTION_BUNDLE_OPTIONS } from '../fixtures/function-bundle.js';
 
+/**
+ * The packages that reach a function's bundle as the stack builds it: an input esbuild parsed but
+ * tree-shook away (0 bytes in the output) does not count.
+ */
+const packagesOf = async (entry: string) => {
+  const result = await build({
+    ...FUNCTION_BUNDLE_OPTIONS,
+    entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
+    write: false,
+    metafile: true,
+    outfile: `/tmp/${entry}.mjs`,
+  });
+  const output = Object.values(result.metafile.outputs)[0];
+  const inputs = Object.entries(output?.inputs ?? {})
+    .filter(([, input]) => input.bytesInOutput > 0)
+    .map(([path]) => path);
+  return (name: string) => inputs.some((i) => i.includes(`node_modules/${name}/`));
+};
+
 describe('function bundling', () => {
   it('keeps error class names in the minified bundle, since Retry/Catch and the HTTP table match them', async () => {
     // Prepare
@@ -52,19 +71,6 @@ module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`
   }, 120_000);
 
   it('bundles the database drivers and the step-only SDK clients only into the functions that need them', async () => {
-    // Prepare: the packages each bundle was built from
-    const packagesOf = async (entry: string) => {
-      const result = await build({
-        ...FUNCTION_BUNDLE_OPTIONS,
-        entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
-        write: false,
-        metafile: true,
-        outfile: `/tmp/${entry}.mjs`,
-      });
-      const inputs = Object.keys(result.metafile.inputs);
-      return (name: string) => inputs.some((i) => i.includes(`node_modules/${name}/`));
-    };
-
     // Act
     const [acknowledge, verify, verifyRollback, executeStep] = await Promise.all(
       ['acknowledge', 'verify', 'verify-rollback', 'execute-step'].map(packagesOf),
@@ -83,21 +89,7 @@ module.exports = [new GatesNotMetError('x').name, new NotFoundError('y').name];`
   }, 120_000);
 
   it('gives each function only the SDK clients and libraries of the adapters its handler names, and no YAML parser', async () => {
-    // Prepare: the packages that reach each bundle's output (an input tree-shaken away counts 0 bytes)
-    const packagesOf = async (entry: string) => {
-      const result = await build({
-        ...FUNCTION_BUNDLE_OPTIONS,
-        entryPoints: [`${PROJECT_ROOT}/functions/${entry}/handler.ts`],
-        write: false,
-        metafile: true,
-        outfile: `/tmp/${entry}.mjs`,
-      });
-      const output = Object.values(result.metafile.outputs)[0];
-      const inputs = Object.entries(output?.inputs ?? {})
-        .filter(([, input]) => input.bytesInOutput > 0)
-        .map(([path]) => path);
-      return (name: string) => inputs.some((i) => i.includes(`node_modules/${name}/`));
-    };
+    // Prepare
     const clients = ['client-dynamodb', 'client-s3', 'client-sesv2', 'client-sfn', 'client-cloudwatch'];
 
     // Act

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
-import { describeExpected, fieldPath } from './issues.js';
+import { describeExpected, fieldPath, readConfigText } from './issues.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /**
@@ -37,21 +36,8 @@ export const parseConfigJson = (text: string, file: string): Config => {
 };
 
 /** Reads the bundled configuration (CONFIG_PATH of a deployed function). */
-export const loadConfigJsonFile = (file: string): Config => {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      [
-        {
-          file,
-          path: '',
-          message: `cannot read the bundled configuration (${(error as NodeJS.ErrnoException).code ?? error}); the stack copies it into every function`,
-        },
-      ],
-      { cause: error },
-    );
-  }
-  return parseConfigJson(text, file);
-};
+export const loadConfigJsonFile = (file: string): Config =>
+  parseConfigJson(
+    readConfigText(file, 'bundled configuration', 'the stack copies it into every function'),
+    file,
+  );

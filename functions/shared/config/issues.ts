@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
+import { ConfigError } from '../errors.js';
 
 /** What a schema issue expects, in words a person editing the file acts on. */
 export const describeExpected = (issue: z.core.$ZodIssue): string => {
@@ -16,3 +18,21 @@ export const fieldPath = (path: readonly PropertyKey[]): string =>
     .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
     .join('')
     .replace(/^\./, '');
+
+/** A configuration file's text, or a ConfigError naming the file, why it cannot be read and `fix`. */
+export const readConfigText = (file: string, what: string, fix: string): string => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(
+      [
+        {
+          file,
+          path: '',
+          message: `cannot read the ${what} (${(error as NodeJS.ErrnoException).code ?? error}); ${fix}`,
+        },
+      ],
+      { cause: error },
+    );
+  }
+};

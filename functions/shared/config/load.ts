@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isSeq, LineCounter, type Node, parse, parseDocument } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { describeExpected, fieldPath } from './issues.js';
+import { describeExpected, fieldPath, readConfigText } from './issues.js';
 import { type Config, ConfigSchema } from './schema.js';
 
 /** Finds the YAML node for a path, falling back to the nearest parent that exists. */
@@ -50,24 +50,8 @@ export const parseConfig = (text: string, file: string): Config => {
   throw new ConfigError(issues);
 };
 
-export const loadConfigFile = (file: string): Config => {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(
-      [
-        {
-          file,
-          path: '',
-          message: `cannot read the configuration file (${(error as NodeJS.ErrnoException).code ?? error}); pass an existing file with --config`,
-        },
-      ],
-      { cause: error },
-    );
-  }
-  return parseConfig(text, file);
-};
+export const loadConfigFile = (file: string): Config =>
+  parseConfig(readConfigText(file, 'configuration file', 'pass an existing file with --config'), file);
 
 /**
  * A valid configuration file as the JSON a deployed function loads (`parseConfigJson`): the document as
