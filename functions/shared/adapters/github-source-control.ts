@@ -127,6 +127,11 @@ export interface GitHubSourceControlOptions {
   maxRateLimitWaitSeconds?: number;
   /** milliseconds per second of every wait the plugins compute: 1000; tests pass 1 so nothing sleeps */
   waitUnitMs?: number;
+  /**
+   * per request, ms (default 10 s): a GitHub that never answers is a failure the retry plugin tries again,
+   * not a call that hangs until the Lambda's own timeout
+   */
+  timeoutMs?: number;
 }
 
 const GitHub = Octokit.plugin(paginateRest, retry, throttling);
@@ -453,7 +458,7 @@ export class GitHubSourceControl implements SourceControl {
         auth: token,
         userAgent: 'devops-agent',
         ...(this.options.baseUrl ? { baseUrl: this.options.baseUrl } : {}),
-        ...(this.options.fetch ? { request: { fetch: this.options.fetch } } : {}),
+        request: { fetch: this.timedFetch() },
         retry: { retries: this.options.retries ?? 3, retryAfterBaseValue: unit, doNotRetry: DO_NOT_RETRY },
         throttle: {
           id: this.throttleId,
@@ -464,6 +469,30 @@ export class GitHubSourceControl implements SourceControl {
       });
     }
     return this.octokit;
+  }
+
+  /**
+   * The fetch Octokit sends with: bounded by `timeoutMs`, and the answer's body read whole before Octokit
+   * sees it. Octokit swallows an error while reading a body (it returns the body as `""`), so a connection
+   * reset in the middle of a page of check runs read as an empty page and CI looked green; read here, the
+   * reset is a network failure the retry plugin tries again.
+   */
+  private timedFetch(): typeof fetch {
+    const send = this.options.fetch ?? globalThis.fetch;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    return async (input, init) => {
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      const response = await send(input, { ...init, signal });
+      const body = await response.arrayBuffer();
+      const whole = new Response(body.byteLength === 0 ? null : body, {
+        status: response.status,
+        statusText: response.statusText,
+        headers: response.headers,
+      });
+      Object.defineProperty(whole, 'url', { value: response.url });
+      return whole;
+    };
   }
 
   /**
