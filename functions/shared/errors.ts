@@ -69,3 +69,46 @@ export const ErrorNames = {
 
 export const errorMessage = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
+
+/** Shorter strings are not credentials, and replacing them would mangle ordinary words of a message. */
+const MIN_SECRET_LENGTH = 8;
+
+/**
+ * `text` with every secret replaced by `[redacted]`: for messages built from what a dependency answered,
+ * which may quote the credential it was sent (a proxy's error page, a verbose 401).
+ */
+export const redact = (text: string, secrets: readonly string[]): string =>
+  secrets
+    .filter((s) => s.length >= MIN_SECRET_LENGTH)
+    .reduce((redacted, secret) => redacted.split(secret).join('[redacted]'), text);
+
+/** Whether any string reachable from `value` (own properties, causes, 6 levels deep) contains a secret. */
+const quotesAny = (
+  value: unknown,
+  secrets: readonly string[],
+  seen = new Set<unknown>(),
+  depth = 0,
+): boolean => {
+  if (typeof value === 'string') return secrets.some((s) => value.includes(s));
+  if (!value || typeof value !== 'object' || seen.has(value) || depth > 6) return false;
+  seen.add(value);
+  const keys = new Set([
+    ...Object.keys(value),
+    ...(value instanceof Error ? ['message', 'stack', 'cause'] : []),
+  ]);
+  return [...keys].some((k) => quotesAny((value as Record<string, unknown>)[k], secrets, seen, depth + 1));
+};
+
+/**
+ * An error to keep as the `cause` of the one a client throws: itself when nothing in it quotes a secret,
+ * otherwise a plain error with its name and redacted message only. Loggers (Powertools) write a cause
+ * whole, its own properties included, so an HTTP library's copy of the answer must not carry the token.
+ */
+export const redactedCause = (error: unknown, secrets: readonly string[]): unknown => {
+  const real = secrets.filter((s) => s.length >= MIN_SECRET_LENGTH);
+  if (!quotesAny(error, real)) return error;
+  const safe = new Error(redact(errorMessage(error), real));
+  safe.name = error instanceof Error ? error.name : 'Error';
+  safe.stack = `${safe.name}: ${safe.message}`;
+  return safe;
+};

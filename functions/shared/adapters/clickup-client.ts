@@ -1,5 +1,12 @@
 import * as z from 'zod';
-import { DomainError, NotFoundError, TransientDependencyError } from '../errors.js';
+import {
+  DomainError,
+  errorMessage,
+  NotFoundError,
+  redact,
+  redactedCause,
+  TransientDependencyError,
+} from '../errors.js';
 import { type Clock, systemClock } from '../ports/clock.js';
 
 /** ClickUp answered with a client error (bad token, unknown status, …): retrying will not help. */
@@ -302,9 +309,8 @@ export class ClickUpClient {
     await this.request('DELETE', `/v2/webhook/${enc(webhookId)}`);
   }
 
-  private async authorization(): Promise<string> {
-    const token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
-    return token.startsWith('pk_') ? token : `Bearer ${token}`;
+  private async readToken(): Promise<string> {
+    return typeof this.options.token === 'string' ? this.options.token : await this.options.token();
   }
 
   private async request(method: string, path: string, body?: Json): Promise<unknown> {
@@ -331,11 +337,14 @@ export class ClickUpClient {
   ): Promise<{ body: unknown } | Failure> {
     let response: Response;
     let text: string;
+    const token = await this.readToken();
+    // whatever ClickUp (or a proxy on the way) says may quote the credential it was sent
+    const secrets = [token];
     try {
       response = await this.fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
-          authorization: await this.authorization(),
+          authorization: token.startsWith('pk_') ? token : `Bearer ${token}`,
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
@@ -345,7 +354,9 @@ export class ClickUpClient {
       text = await response.text();
     } catch (error) {
       return {
-        error: new TransientDependencyError(`${where} failed: ${(error as Error).message}`, { cause: error }),
+        error: new TransientDependencyError(`${where} failed: ${redact(errorMessage(error), secrets)}`, {
+          cause: redactedCause(error, secrets),
+        }),
         retry: 'backoff',
       };
     }
@@ -371,8 +382,8 @@ export class ClickUpClient {
     } catch {
       // not JSON: the status says enough
     }
-    const err = typeof detail.err === 'string' ? detail.err : undefined;
-    const code = typeof detail.ECODE === 'string' ? detail.ECODE : undefined;
+    const err = typeof detail.err === 'string' ? redact(detail.err, secrets) : undefined;
+    const code = typeof detail.ECODE === 'string' ? redact(detail.ECODE, secrets) : undefined;
     const message = `${where} answered ${response.status}${err ? `: ${err}` : ''}${code ? ` (${code})` : ''}`;
     if (response.status === 429) return this.rateLimited(message, response.headers.get('x-ratelimit-reset'));
     if (response.status >= 500) {

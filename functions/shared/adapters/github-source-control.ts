@@ -4,7 +4,14 @@ import { paginateRest } from '@octokit/plugin-paginate-rest';
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import * as z from 'zod';
-import { BadRequestError, DomainError, NotFoundError, TransientDependencyError } from '../errors.js';
+import {
+  BadRequestError,
+  DomainError,
+  NotFoundError,
+  redact,
+  redactedCause,
+  TransientDependencyError,
+} from '../errors.js';
 import type { ChangedFile, CommitStatus, PullRequestInfo, SourceControl } from '../ports/source-control.js';
 
 /** GitHub refused the request (bad token, no access): retrying will not help. */
@@ -177,6 +184,8 @@ const fileStatus = (status: string): ChangedFile['status'] => {
  */
 export class GitHubSourceControl implements SourceControl {
   private octokit?: GitHubClient;
+  /** the token the client was made with, kept to redact it from what GitHub answers */
+  private token?: string;
   /** the throttling plugin paces searches (2 s apart) per id: one id per adapter, i.e. per Lambda container */
   private readonly throttleId = randomUUID();
 
@@ -449,6 +458,7 @@ export class GitHubSourceControl implements SourceControl {
   private async client(): Promise<GitHubClient> {
     if (!this.octokit) {
       const token = typeof this.options.token === 'string' ? this.options.token : await this.options.token();
+      this.token = token;
       const unit = this.options.waitUnitMs ?? 1000;
       const maxWait = this.options.maxRateLimitWaitSeconds ?? 30;
       // true = wait `retryAfter` seconds and send again; false = fail now (TransientDependencyError)
@@ -513,8 +523,10 @@ export class GitHubSourceControl implements SourceControl {
       ).response;
       const headers = response?.headers ?? {};
       const message = (response?.data as { message?: unknown } | undefined)?.message;
-      const said = typeof message === 'string' && message ? ` ${message.slice(0, 200)}` : '';
-      if (status === 404) throw new NotFoundError(`GitHub has no ${what}`, { cause: error });
+      const secrets = this.token ? [this.token] : [];
+      const said = typeof message === 'string' && message ? ` ${redact(message, secrets).slice(0, 200)}` : '';
+      const cause = redactedCause(error, secrets);
+      if (status === 404) throw new NotFoundError(`GitHub has no ${what}`, { cause });
       const rateLimited =
         status === 429 ||
         (status === 403 &&
@@ -524,7 +536,7 @@ export class GitHubSourceControl implements SourceControl {
       if (status === undefined || status >= 500 || rateLimited) {
         throw new TransientDependencyError(
           `GitHub could not answer for ${what} (${status ?? 'network error'}${said})`,
-          { cause: error },
+          { cause },
         );
       }
       const hint =
