@@ -20,6 +20,7 @@ import { openDatabase } from './adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from './adapters/sqlite-deployment-store.js';
 import { bakeChart } from './bake-chart.js';
 import { localAlarms, localRunners } from './local-ports.js';
+import { recoverInterrupted } from './recovery.js';
 import { type EventLog, type LocalExecution, LocalWorkflow } from './runner.js';
 import { type ConsoleSources, startLocalServer } from './server.js';
 
@@ -134,6 +135,10 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
     },
   };
   workflow.bind(ports);
+  // executions live in this process: whatever a killed one left unfinished is settled before anything
+  // new can start (docs/restarts.md)
+  const recovered = await recoverInterrupted(ports);
+  if (recovered.length > 0) options.logger.warn('recovered interrupted deployments', { recovered });
 
   const sources: ConsoleSources = {
     tasks: () => (embedded ? embedded.listAll() : tasksOfDeployments(ports)),
