@@ -1,0 +1,312 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { lockKey } from '../../../functions/shared/deployment.js';
+import type { DeploymentRecord } from '../../../functions/shared/ports/deployment-store.js';
+import { LocalTracker } from '../../../local/adapters/local-tracker.js';
+import { openDatabase } from '../../../local/adapters/sqlite-database.js';
+import { SqliteDeploymentStore } from '../../../local/adapters/sqlite-deployment-store.js';
+import { BLOCKED_REASON, INTERRUPTED_AUDIT_ACTION, INTERRUPTED_ERROR } from '../../../local/recovery.js';
+import {
+  databaseFile,
+  type RuntimeProcess,
+  readDatabase,
+  startRuntimeProcess,
+  until,
+} from '../../fixtures/runtime-process.js';
+
+/** A `node -e` script as a step's argument vector (the runner starts `node` as the agent's own Node). */
+const node = (script: string, ...args: string[]) => ['node', '-e', script, ...args];
+
+/** One service whose `Write release` step writes `current.txt` (and puts back what it read), optionally a slow step. */
+const configText = (options: { approval: boolean; slowStep: boolean }) => {
+  const steps = [
+    {
+      name: 'Write release',
+      kind: 'command',
+      record: node("process.stdout.write(require('fs').readFileSync('current.txt','utf8'))"),
+      run: node("require('fs').writeFileSync('current.txt', process.argv[1])", '{{release}}'),
+      undo: node("require('fs').writeFileSync('current.txt', process.argv[1])", '{{previous}}'),
+      timeout: '60s',
+    },
+    ...(options.slowStep
+      ? [
+          {
+            name: 'Slow step',
+            kind: 'command',
+            run: node("require('fs').writeFileSync('slow-started', ''); setTimeout(() => {}, 60000)"),
+            undo: node("require('fs').writeFileSync('slow-undone', '')"),
+            timeout: '120s',
+          },
+        ]
+      : []),
+  ];
+  return JSON.stringify({
+    devops_agent: {
+      require_human_approval: options.approval,
+      monitoring_period: '10m',
+      auto_rollback_enabled: true,
+    },
+    services: [
+      {
+        name: 'notifications',
+        environment: 'production',
+        tracker: { list_id: 'crash-list' },
+        approvers: [{ email: 'demo@example.com' }],
+        steps,
+        monitoring: { report_interval: '5m', check_interval: '60s' },
+      },
+    ],
+  });
+};
+
+const KEY = lockKey('notifications', 'production');
+
+const statusOf = (dataDir: string, id: string) =>
+  readDatabase(dataDir, (db) => {
+    const row = db.prepare('SELECT record FROM deployments WHERE deployment_id = ?').get(id) as
+      | { record: string }
+      | undefined;
+    return row && (JSON.parse(row.record) as DeploymentRecord);
+  });
+
+/** What the killed process left in the file, read before anything opens it for writing again. */
+const fileAfterKill = (dataDir: string) => {
+  const db = new DatabaseSync(databaseFile(dataDir), { readOnly: true });
+  try {
+    const mode = db.prepare('PRAGMA journal_mode').get() as { journal_mode: string };
+    const integrity = db.prepare('PRAGMA integrity_check').all() as { integrity_check: string }[];
+    // every record column must still be one whole JSON document: none half-written
+    const records = (db.prepare('SELECT record FROM deployments').all() as { record: string }[]).map(
+      (r) => JSON.parse(r.record) as DeploymentRecord,
+    );
+    return { mode: mode.journal_mode, integrity: integrity.map((r) => r.integrity_check), records };
+  } finally {
+    db.close();
+  }
+};
+
+/** The store and the tracker of a stopped runtime's folder, opened by the test itself. */
+const openStopped = (dataDir: string) => {
+  const db = openDatabase(databaseFile(dataDir));
+  return { db, store: new SqliteDeploymentStore(db), tracker: new LocalTracker(db) };
+};
+
+describe('crash recovery of the local runtime', () => {
+  let dir: string;
+  let dataDir: string;
+  let baseDir: string;
+  let config: string;
+  const running: RuntimeProcess[] = [];
+
+  const start = async () => {
+    const runtime = await startRuntimeProcess({ config, dataDir, baseDir });
+    running.push(runtime);
+    return runtime;
+  };
+
+  /** Starts one deployment of release v2 in a fresh runtime; its id. */
+  const deployV2 = async (runtime: RuntimeProcess) => {
+    runtime.send({ cmd: 'deploy', release: 'v2' });
+    const line = await runtime.waitForLine((l) => 'task' in l, 'the task to be picked up');
+    const [id] = line.started as string[];
+    if (!id) throw new Error(`the polling pickup started nothing: ${JSON.stringify(line)}`);
+    return id;
+  };
+
+  const setUp = (options: { approval: boolean; slowStep: boolean }) => {
+    // JSON is YAML: the loader reads it as the YAML file a user would write
+    config = join(dir, 'devops-agent.yaml');
+    writeFileSync(config, configText(options));
+    writeFileSync(join(baseDir, 'current.txt'), 'v1');
+  };
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'devops-agent-crash-'));
+    dataDir = join(dir, 'data');
+    baseDir = join(dir, 'service');
+    mkdirSync(baseDir);
+  });
+
+  afterEach(async () => {
+    for (const runtime of running.splice(0)) await runtime.kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('ends a deployment killed while awaiting approval as blocked, expires the approval and frees the lock', async () => {
+    // Prepare
+    setUp({ approval: true, slowStep: false });
+    const first = await start();
+    const id = await deployV2(first);
+    await until(
+      () =>
+        readDatabase(dataDir, (db) =>
+          db.prepare("SELECT 1 AS ok FROM approvals WHERE deployment_id = ? AND status = 'pending'").get(id),
+        ),
+      'the approval request',
+    );
+    await until(
+      () => (statusOf(dataDir, id)?.status === 'awaiting-approval' ? true : undefined),
+      'awaiting-approval',
+    );
+
+    // Act
+    await first.kill();
+    const after = fileAfterKill(dataDir);
+    const second = await start();
+    const nextId = await deployV2(second);
+    await until(
+      () => (statusOf(dataDir, nextId)?.status === 'awaiting-approval' ? true : undefined),
+      'the next deployment to take the lock and ask for approval',
+    );
+    expect(await second.stop()).toBe(0);
+
+    // Assess
+    expect(after.mode).toBe('wal');
+    expect(after.integrity).toEqual(['ok']);
+    expect(after.records.find((r) => r.deploymentId === id)?.status).toBe('awaiting-approval');
+    const { db, store, tracker } = openStopped(dataDir);
+    try {
+      const record = await store.getDeployment(id);
+      expect(record).toMatchObject({
+        status: 'blocked',
+        outcome: 'blocked',
+        error: { name: INTERRUPTED_ERROR, message: BLOCKED_REASON },
+        approval: { decision: 'expired' },
+      });
+      expect((await store.findApprovalByDeployment(id))?.status).toBe('expired');
+      const comments = (await tracker.getComments(record?.taskId ?? '')).map((c) => c.text);
+      expect(comments.at(-1)).toContain(BLOCKED_REASON);
+      expect((await store.listAudit(id)).map((a) => a.action)).toContain(INTERRUPTED_AUDIT_ACTION);
+      expect(readFileSync(join(baseDir, 'current.txt'), 'utf8')).toBe('v1');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rolls back a deployment killed in the middle of a step, the cut-off step included', async () => {
+    // Prepare
+    setUp({ approval: false, slowStep: true });
+    const first = await start();
+    const id = await deployV2(first);
+    await until(
+      () => (existsSync(join(baseDir, 'slow-started')) ? true : undefined),
+      'the slow step to start',
+    );
+
+    // Act
+    await first.kill();
+    const after = fileAfterKill(dataDir);
+    const second = await start();
+    await until(
+      () => (statusOf(dataDir, `${id}-rollback`)?.status === 'rolled-back' ? true : undefined),
+      'the rollback run to finish',
+    );
+    expect(await second.stop()).toBe(0);
+
+    // Assess
+    expect(after.mode).toBe('wal');
+    expect(after.integrity).toEqual(['ok']);
+    const killed = after.records.find((r) => r.deploymentId === id);
+    expect(killed?.status).toBe('deploying');
+    expect(killed?.steps.map((s) => [s.name, s.status])).toEqual([
+      ['Write release', 'succeeded'],
+      ['Slow step', 'running'],
+    ]);
+    expect(readFileSync(join(baseDir, 'current.txt'), 'utf8')).toBe('v1');
+    expect(existsSync(join(baseDir, 'slow-undone'))).toBe(true);
+    const { db, store, tracker } = openStopped(dataDir);
+    try {
+      expect(await store.getDeployment(id)).toMatchObject({
+        status: 'rolled-back',
+        error: { name: INTERRUPTED_ERROR },
+        rolledBackBy: { deploymentId: `${id}-rollback` },
+      });
+      const run = await store.getDeployment(`${id}-rollback`);
+      expect(run?.rollbackOf).toBe(id);
+      expect(run?.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
+        ['Slow step', 'rolled-back'],
+        ['Write release', 'rolled-back'],
+      ]);
+      const comments = (await tracker.getComments(run?.taskId ?? '')).map((c) => c.text);
+      expect(comments).toContainEqual(
+        expect.stringContaining(`interrupted deployment ${id} while deploying`),
+      );
+      expect(comments).toContainEqual(expect.stringContaining(`ROLLED BACK: ${id} was undone on request`));
+      expect(
+        await store.acquireLock(KEY, 'probe', '2099-01-01T00:00:00.000Z', new Date().toISOString()),
+      ).toMatchObject({ acquired: true });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rolls back a deployment killed during the bake and ends its bake', async () => {
+    // Prepare
+    setUp({ approval: false, slowStep: false });
+    const first = await start();
+    const id = await deployV2(first);
+    await until(
+      () =>
+        readDatabase(dataDir, (db) =>
+          db.prepare('SELECT 1 AS ok FROM monitor_tokens WHERE deployment_id = ?').get(id),
+        ),
+      'the bake to wait for its first interval',
+    );
+
+    // Act
+    await first.kill();
+    const after = fileAfterKill(dataDir);
+    const second = await start();
+    await until(
+      () => (statusOf(dataDir, `${id}-rollback`)?.status === 'rolled-back' ? true : undefined),
+      'the rollback run to finish',
+    );
+    expect(await second.stop()).toBe(0);
+
+    // Assess
+    expect(after.mode).toBe('wal');
+    expect(after.integrity).toEqual(['ok']);
+    expect(after.records.find((r) => r.deploymentId === id)?.status).toBe('monitoring');
+    expect(readFileSync(join(baseDir, 'current.txt'), 'utf8')).toBe('v1');
+    const { db, store, tracker } = openStopped(dataDir);
+    try {
+      expect(await store.getDeployment(id)).toMatchObject({
+        status: 'rolled-back',
+        rolledBackBy: { deploymentId: `${id}-rollback` },
+      });
+      expect(await store.getMonitorToken(id)).toBeUndefined();
+      const run = await store.getDeployment(`${id}-rollback`);
+      expect(run?.rollback?.steps.map((s) => [s.name, s.status])).toEqual([['Write release', 'rolled-back']]);
+      const comments = (await tracker.getComments(run?.taskId ?? '')).map((c) => c.text);
+      expect(comments).toContainEqual(
+        expect.stringContaining(`interrupted deployment ${id} while monitoring`),
+      );
+      expect(
+        await store.acquireLock(KEY, 'probe', '2099-01-01T00:00:00.000Z', new Date().toISOString()),
+      ).toMatchObject({ acquired: true });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('keeps the file in WAL mode across a reopen, while an in-memory database needs none', () => {
+    // Prepare
+    const file = join(dir, 'wal.db');
+
+    // Act
+    openDatabase(file).close();
+    const memory = openDatabase(':memory:');
+    const raw = new DatabaseSync(file, { readOnly: true });
+
+    // Assess
+    try {
+      expect(raw.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'wal' });
+      expect(memory.prepare('PRAGMA journal_mode').get()).toEqual({ journal_mode: 'memory' });
+    } finally {
+      raw.close();
+      memory.close();
+    }
+  });
+});
