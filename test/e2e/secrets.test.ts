@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,7 +58,7 @@ const until = async (what: string, check: () => boolean | Promise<boolean>, ms =
 
 describe('secrets across a whole local run', () => {
   it(
-    'keeps the demo’s approval signing key out of its output, the task, the records, the outbox and the console',
+    'keeps the demo’s approval signing key out of its output, the task’s comments, the outbox and the records (database rows and documents)',
     async () => {
       // Act
       const run = await runDemoProcess(['--scenario', 'good', '--bake', '4s', '--report-interval', '2s']);
@@ -98,70 +99,71 @@ describe('secrets across a whole local run', () => {
       // 48 bytes, base64, as `openssl rand -base64 48` prints it
       'approval signing key': 'UExBTlRFRFNJR05JTkdLRVlQTEFOVEVEU0lHTklOR0tFWVBMQU5URURTSUdOSU5H',
       'database password': 'PLANTEDdbPassw0rd9x8c7v',
-      // set below, from the webhook the fake ClickUp creates
+      // tokens the fakes refuse, for the failure paths
+      'refused ClickUp token': 'pk_4242_REFUSEDCLICKUPTOKEN5T6Y7U8I9O0P1A2S',
+      'refused GitHub token': 'ghp_REFUSEDGITHUBTOKEN9z8y7x6w5v4u3t2s1r0q',
+      // set in beforeAll, from the webhook the fake ClickUp creates
       'webhook secret': '',
     };
     const LEAD = { id: 5150, username: 'Alice', email: 'lead@example.com' };
     const DANA = { id: 4242, username: 'Dana', email: 'dana@example.com' };
     const REPO = 'acme/notifications';
+    const postgres = process.env.DEVOPS_AGENT_TEST_POSTGRES_URL;
+    // the password is planted in the URL; the local test server (trust auth) accepts it
+    const databaseUrl = postgres?.replace('://postgres@', `://postgres:${SECRETS['database password']}@`);
 
     let clickup: FakeClickUp;
     let github: FakeGitHub;
+    let client: ClickUpClient;
+    let webhook: { id: string; events: string[] };
     let dir: string;
-    let child: ChildProcess | undefined;
+    const children: ChildProcess[] = [];
 
     beforeAll(async () => {
       clickup = await startFakeClickUp({ token: SECRETS['ClickUp API token'] });
       github = await startFakeGitHub({ token: SECRETS['GitHub token'] });
       dir = mkdtempSync(join(tmpdir(), 'devops-agent-secrets-'));
+      clickup.addList('901', 'Releases', [
+        'to do',
+        'ready to deploy',
+        'deploying',
+        'deployed',
+        'rolled back',
+      ]);
+      client = new ClickUpClient({ token: SECRETS['ClickUp API token'], baseUrl: clickup.url });
+      // the webhook's secret is ClickUp's to make; each run points the webhook at itself
+      const created = await client.createWebhook(String(clickup.teamId), {
+        endpoint: 'http://127.0.0.1:1/pending',
+        events: ['taskStatusUpdated', 'taskCommentPosted'],
+        list_id: 901,
+      });
+      webhook = created;
+      SECRETS['webhook secret'] = created.secret ?? '';
+      github.addRepository(REPO);
+      github.addBranch(REPO, 'main', { protected: true });
     });
     afterAll(async () => {
-      if (child && child.exitCode === null) child.kill('SIGKILL');
+      for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
       await clickup.stop();
       await github.stop();
       rmSync(dir, { recursive: true, force: true });
     });
 
-    it(
-      'never writes a token, the webhook secret, the signing key or the database password to a log line, comment, record, mail, HTTP answer or error',
-      async () => {
-        // Prepare: a list with a webhook (its secret is ClickUp's to make), a task, its merged and green PR
-        clickup.addList('901', 'Releases', [
-          'to do',
-          'ready to deploy',
-          'deploying',
-          'deployed',
-          'rolled back',
-        ]);
-        const client = new ClickUpClient({ token: SECRETS['ClickUp API token'], baseUrl: clickup.url });
-        const webhook = await client.createWebhook(String(clickup.teamId), {
-          endpoint: 'http://127.0.0.1:1/pending',
-          events: ['taskStatusUpdated', 'taskCommentPosted'],
-          list_id: 901,
-        });
-        SECRETS['webhook secret'] = webhook.secret ?? '';
-        expect(SECRETS['webhook secret'].length).toBeGreaterThanOrEqual(16);
-        const task = clickup.addTask({ name: 'Release 2.4', listId: '901', status: 'to do' });
-        const id = String(task.id);
-        github.addRepository(REPO);
-        github.addBranch(REPO, 'main', { protected: true });
-        const merge = '4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39';
-        github.addPullRequest(REPO, {
-          title: 'Release 2.4',
-          headBranch: `feature/CU-${id}-release`,
-          merged: true,
-          mergeCommitSha: merge,
-        });
-        github.addCheckRuns(REPO, merge, [{ name: 'test', status: 'completed', conclusion: 'success' }]);
-        const postgres = process.env.DEVOPS_AGENT_TEST_POSTGRES_URL;
-        // the password is planted in the URL; a local server on trust auth accepts it
-        const databaseUrl = postgres
-          ? postgres.replace('://postgres@', `://postgres:${SECRETS['database password']}@`)
-          : undefined;
-        const config = join(dir, 'devops-agent.yaml');
-        writeFileSync(
-          config,
-          `
+    /** A task in "to do" on list 901 with a merged, green pull request named after it (CU-<id>). */
+    const releaseTask = (name: string) => {
+      const id = String(clickup.addTask({ name, listId: '901', status: 'to do' }).id);
+      const merge = createHash('sha1').update(id).digest('hex');
+      github.addPullRequest(REPO, {
+        title: name,
+        headBranch: `feature/CU-${id}-release`,
+        merged: true,
+        mergeCommitSha: merge,
+      });
+      github.addCheckRuns(REPO, merge, [{ name: 'test', status: 'completed', conclusion: 'success' }]);
+      return id;
+    };
+
+    const configText = () => `
 devops_agent:
   bot_user_id: "${clickup.bot.id}"
   poll_interval: 300
@@ -185,140 +187,193 @@ ${
 `
     : ''
 }    monitoring: { check_interval: 1s, report_interval: 1m }
-`,
-        );
-        const dataDir = join(dir, 'data');
-        let stdout = '';
-        let stderr = '';
-        child = spawn(
-          process.execPath,
-          ['bin/devops-agent.mjs', 'local', '--config', config, '--port', '0', '--data-dir', dataDir],
-          {
-            cwd: ROOT,
-            stdio: ['ignore', 'pipe', 'pipe'],
-            env: {
-              ...process.env,
-              FORCE_COLOR: '0',
-              CLICKUP_API_TOKEN: SECRETS['ClickUp API token'],
-              CLICKUP_API_URL: clickup.url,
-              CLICKUP_WEBHOOK_SECRET: SECRETS['webhook secret'],
-              GITHUB_TOKEN: SECRETS['GitHub token'],
-              GITHUB_API_URL: github.url,
-              DEVOPS_AGENT_APPROVAL_KEYS: JSON.stringify({
-                current: 'k1',
-                keys: { k1: SECRETS['approval signing key'] },
-              }),
-              ...(databaseUrl ? { NOTIFICATIONS_DB_URL: databaseUrl } : {}),
-            },
+`;
+
+    /**
+     * `devops-agent local` in its own process, as a user starts it: every secret from the environment
+     * (`env` replaces some), the webhook pointed at it. `answers` collects the HTTP answers `ask` reads.
+     */
+    const startLocal = async (env: Record<string, string> = {}) => {
+      const config = join(dir, 'devops-agent.yaml');
+      writeFileSync(config, configText());
+      const dataDir = mkdtempSync(join(dir, 'data-'));
+      let stdout = '';
+      let stderr = '';
+      const child = spawn(
+        process.execPath,
+        ['bin/devops-agent.mjs', 'local', '--config', config, '--port', '0', '--data-dir', dataDir],
+        {
+          cwd: ROOT,
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: {
+            ...process.env,
+            FORCE_COLOR: '0',
+            CLICKUP_API_TOKEN: SECRETS['ClickUp API token'],
+            CLICKUP_API_URL: clickup.url,
+            CLICKUP_WEBHOOK_SECRET: SECRETS['webhook secret'],
+            GITHUB_TOKEN: SECRETS['GitHub token'],
+            GITHUB_API_URL: github.url,
+            DEVOPS_AGENT_APPROVAL_KEYS: JSON.stringify({
+              current: 'k1',
+              keys: { k1: SECRETS['approval signing key'] },
+            }),
+            ...(databaseUrl ? { NOTIFICATIONS_DB_URL: databaseUrl } : {}),
+            ...env,
           },
-        );
-        child.stdout?.on('data', (d: Buffer) => {
-          stdout += d.toString();
-        });
-        child.stderr?.on('data', (d: Buffer) => {
-          stderr += d.toString();
-        });
-        const exited = new Promise<number | null>((done) => child?.on('exit', done));
-        await until('the local runtime', () => {
-          if (child?.exitCode !== null) throw new Error(`devops-agent local ended: ${stdout}${stderr}`);
-          return /is running on http:\/\/127\.0\.0\.1:\d+/.test(stdout);
-        });
-        const url = /is running on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] ?? '';
-        await client.updateWebhook(webhook.id, {
-          endpoint: `${url}/webhooks/clickup`,
-          events: webhook.events,
-        });
-        const answers: { path: string; text: string }[] = [];
-        const keep = async (path: string, response: Response | Promise<Response>) => {
-          const r = await response;
+        },
+      );
+      children.push(child);
+      child.stdout?.on('data', (d: Buffer) => {
+        stdout += d.toString();
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+      });
+      const exited = new Promise<number | null>((done) => child.on('exit', done));
+      await until('the local runtime', () => {
+        if (child.exitCode !== null) throw new Error(`devops-agent local ended: ${stdout}${stderr}`);
+        return /is running on http:\/\/127\.0\.0\.1:\d+/.test(stdout);
+      });
+      const url = /is running on (http:\/\/127\.0\.0\.1:\d+)/.exec(stdout)?.[1] ?? '';
+      await client.updateWebhook(webhook.id, { endpoint: `${url}/webhooks/clickup`, events: webhook.events });
+      const answers: { path: string; text: string }[] = [];
+      return {
+        url,
+        dataDir,
+        answers,
+        ask: async (what: string, path: string, init?: RequestInit) => {
+          const r = await fetch(path.startsWith('http') ? path : `${url}${path}`, init);
           answers.push({
-            path: `HTTP ${r.status} ${path}`,
+            path: `HTTP ${r.status} ${what}`,
             text: `${JSON.stringify([...r.headers])}${await r.text()}`,
           });
           return r.status;
-        };
+        },
+        stop: async () => {
+          child.kill('SIGTERM');
+          const code = await exited;
+          return { code, stdout, stderr };
+        },
+        /** Everything the run wrote or answered, to search for secrets. */
+        places: (output: { stdout: string; stderr: string }) => [
+          { path: 'stdout', text: output.stdout },
+          { path: 'stderr', text: output.stderr },
+          ...clickup.requests
+            .filter((r) => r.method !== 'GET')
+            .map((r, i) => ({ path: `ClickUp ${r.method} ${r.path} #${i}`, text: JSON.stringify(r.body) })),
+          ...databaseDump(join(dataDir, 'devops-agent.db')),
+          ...filesUnder(join(dataDir, 'artifacts')),
+          ...answers,
+          ...clickup.deliveries.map((d, i) => ({ path: `webhook delivery #${i}`, text: d.body })),
+        ],
+      };
+    };
+    const signed = (body: string, secret = SECRETS['webhook secret']): RequestInit => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-signature': signBody(body, secret) },
+      body,
+    });
+
+    it(
+      'never writes a token, the webhook secret, the signing key or the database password to a log line, comment, record, mail, HTTP answer or error',
+      async () => {
+        // Prepare
+        const id = releaseTask('Release 2.4');
+        const local = await startLocal();
+        const requestsBefore = clickup.requests.length;
 
         // Act: a person moves the task; the approver approves through the mailed link; the bake ends
         const [moved] = await clickup.moveTask(id, 'ready to deploy', DANA);
         let link: string | undefined;
         await until('the approval mail', async () => {
-          const state = (await (await fetch(`${url}/api/state`)).json()) as { outbox: { text: string }[] };
+          const state = (await (await fetch(`${local.url}/api/state`)).json()) as {
+            outbox: { text: string }[];
+          };
           link = state.outbox.flatMap((m) => approvalLinksIn(m))[0];
           return link !== undefined;
         });
         const decided = await decideThroughPage(link ?? '', 'approve', 'ship it');
-        answers.push({ path: 'approval confirm', text: decided.html });
+        local.answers.push({ path: 'approval confirm', text: decided.html });
         await until('Deployed', () => clickup.statusOf(id) === 'deployed', 90_000);
-        // bad input on every route, whose refusals must not quote a secret either
+        // bad input on every route: the refusals must not quote a secret either
         const body = moved?.body ?? '{}';
-        await keep(
-          'webhook, signed replay',
-          fetch(`${url}/webhooks/clickup`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-signature': signBody(body, SECRETS['webhook secret']),
-            },
-            body,
-          }),
-        );
-        await keep(
-          'webhook, wrong signature',
-          fetch(`${url}/webhooks/clickup`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-signature': signBody(body, 'not-the-secret') },
-            body,
-          }),
-        );
-        await keep(
-          'webhook, not JSON',
-          fetch(`${url}/webhooks/clickup`, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'x-signature': signBody('{', SECRETS['webhook secret']),
-            },
-            body: '{',
-          }),
-        );
-        await keep('approval link, forged token', fetch((link ?? '').replace(/t=[^&]+/, 't=forged')));
-        await keep('approval link, used again', fetch(link ?? ''));
-        await keep('console state', fetch(`${url}/api/state`));
-        await keep('unknown document', fetch(`${url}/artifacts/records/nope.md`));
-        await keep(
-          'task move, bad body',
-          fetch(`${url}/api/tasks/${id}/status`, { method: 'POST', body: '{}' }),
-        );
-        child.kill('SIGTERM');
-        const code = await exited;
+        await local.ask('webhook, signed replay', '/webhooks/clickup', signed(body));
+        await local.ask('webhook, wrong signature', '/webhooks/clickup', signed(body, 'not-the-secret'));
+        await local.ask('webhook, not JSON', '/webhooks/clickup', signed('{'));
+        await local.ask('approval link, forged token', (link ?? '').replace(/t=[^&]+/, 't=forged'));
+        await local.ask('approval link, used again', link ?? '');
+        await local.ask('console state', '/api/state');
+        await local.ask('unknown document', '/artifacts/records/nope.md');
+        await local.ask('task move, bad body', `/api/tasks/${id}/status`, { method: 'POST', body: '{}' });
+        const output = await local.stop();
 
         // Assess: the secrets were in use…
-        expect(code).toBe(0);
+        expect(output.code).toBe(0);
         expect(moved?.status).toBe(202);
         expect(decided.status).toBe(200);
-        expect(clickup.requests.some((r) => r.authorization === SECRETS['ClickUp API token'])).toBe(true);
+        expect(
+          clickup.requests
+            .slice(requestsBefore)
+            .every((r) => r.authorization === SECRETS['ClickUp API token']),
+        ).toBe(true);
         expect(github.requests.length).toBeGreaterThan(0);
         // …the signing key came from the environment, so no keyring file was written
-        expect(existsSync(join(dataDir, 'approval-keys.json'))).toBe(false);
-        const records = filesUnder(join(dataDir, 'artifacts'));
-        expect(records.some((r) => r.path.endsWith(`${id}-1.md`))).toBe(true);
-        if (databaseUrl)
-          expect(records.find((r) => r.path.endsWith(`${id}-1.md`))?.text).toContain('Database answers');
+        expect(existsSync(join(local.dataDir, 'approval-keys.json'))).toBe(false);
+        const record = filesUnder(join(local.dataDir, 'artifacts')).find((r) =>
+          r.path.endsWith(join('records', `${id}-1.md`)),
+        );
+        expect(record?.text).toContain('Deployed');
+        if (databaseUrl) expect(record?.text).toContain('Database answers');
+        expect(clickup.commentTexts(id).some((c) => c.includes('DEPLOYED TO PRODUCTION'))).toBe(true);
         // …and none shows up anywhere the run wrote or answered
-        const comments = clickup.requests
-          .filter((r) => r.method !== 'GET')
-          .map((r, i) => ({ path: `ClickUp ${r.method} ${r.path} #${i}`, text: JSON.stringify(r.body) }));
-        expect(comments.some((c) => c.text.includes('DEPLOYED TO PRODUCTION'))).toBe(true);
-        const places = [
-          { path: 'stdout', text: stdout },
-          { path: 'stderr', text: stderr },
-          ...comments,
-          ...databaseDump(join(dataDir, 'devops-agent.db')),
-          ...records,
-          ...answers,
-          ...clickup.deliveries.map((d, i) => ({ path: `webhook delivery #${i}`, text: d.body })),
-        ];
-        expect(leaksIn(SECRETS, places)).toEqual([]);
+        expect(leaksIn(SECRETS, local.places(output))).toEqual([]);
+      },
+      RUN_TIMEOUT_MS,
+    );
+
+    it(
+      'blocks the deployment when GitHub refuses the token, saying so on the task without quoting it',
+      async () => {
+        // Prepare
+        const id = releaseTask('Release 2.5');
+        const local = await startLocal({ GITHUB_TOKEN: SECRETS['refused GitHub token'] });
+
+        // Act
+        const [moved] = await clickup.moveTask(id, 'ready to deploy', DANA);
+        await until('the block', () =>
+          clickup.commentTexts(id).some((t) => t.startsWith('⚠️ DEPLOYMENT BLOCKED')),
+        );
+        const output = await local.stop();
+
+        // Assess
+        expect(moved?.status).toBe(202);
+        const blocked = clickup.commentTexts(id).find((t) => t.startsWith('⚠️ DEPLOYMENT BLOCKED')) ?? '';
+        expect(blocked).toMatch(/token is invalid, expired or revoked/);
+        expect(leaksIn(SECRETS, local.places(output))).toEqual([]);
+      },
+      RUN_TIMEOUT_MS,
+    );
+
+    it(
+      'answers a delivery it cannot act on because ClickUp refuses the token without quoting the token, in the answer or the log',
+      async () => {
+        // Prepare
+        const id = releaseTask('Release 2.6');
+        const local = await startLocal({ CLICKUP_API_TOKEN: SECRETS['refused ClickUp token'] });
+        const deliveriesBefore = clickup.deliveries.length;
+
+        // Act
+        await clickup.moveTask(id, 'ready to deploy', DANA);
+        const body = clickup.deliveries.at(-1)?.body ?? '{}';
+        const status = await local.ask('webhook, task unreadable', '/webhooks/clickup', signed(body));
+        const output = await local.stop();
+
+        // Assess: ClickUp's refusal reached the log (the path ran), the token did not
+        expect(clickup.deliveries.length).toBeGreaterThan(deliveriesBefore);
+        expect(status).toBeGreaterThanOrEqual(500);
+        expect(output.stdout).toMatch(/401/);
+        expect(clickup.statusOf(id)).toBe('ready to deploy');
+        expect(leaksIn(SECRETS, local.places(output))).toEqual([]);
       },
       RUN_TIMEOUT_MS,
     );
