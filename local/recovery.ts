@@ -142,7 +142,12 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
       requestedBy: record.requestedBy ?? RECOVERY_ACTOR,
       requestedAt: now,
       rollbackOf: record.rollbackOf,
-      reason: record.rollback?.reason ?? `rollback of ${record.rollbackOf}, interrupted by a restart`,
+      // the reason lands in the run's record and its final comment: it says the run was interrupted
+      reason:
+        `${record.rollback?.reason ?? `rollback of ${record.rollbackOf}`} (run again: a restart of the local runtime interrupted it while ${record.status})`.slice(
+          0,
+          2000,
+        ),
     });
     if (!record.error) await ports.store.updateDeployment(id, { error: interruptedError });
     await ports.workflow.start(request);

@@ -20,16 +20,25 @@ import {
 const node = (script: string, ...args: string[]) => ['node', '-e', script, ...args];
 
 /** One service whose `Write release` step writes `current.txt` (and puts back what it read), optionally a slow step. */
-const configText = (options: { approval: boolean; slowStep: boolean }) => {
+const configText = (options: { approval: boolean; slowStep: boolean; slowUndo?: boolean }) => {
   const steps = [
     {
       name: 'Write release',
       kind: 'command',
       record: node("process.stdout.write(require('fs').readFileSync('current.txt','utf8'))"),
       run: node("require('fs').writeFileSync('current.txt', process.argv[1])", '{{release}}'),
-      undo: node("require('fs').writeFileSync('current.txt', process.argv[1])", '{{previous}}'),
-      timeout: '60s',
+      undo: options.slowUndo
+        ? // counts its runs in undo-count; the first two hang after the write, so a kill lands mid-undo
+          node(
+            "const fs = require('fs'); fs.writeFileSync('current.txt', process.argv[1]); const n = Number(fs.existsSync('undo-count') ? fs.readFileSync('undo-count', 'utf8') : 0) + 1; fs.writeFileSync('undo-count', String(n)); if (n < 3) setTimeout(() => {}, 60000)",
+            '{{previous}}',
+          )
+        : node("require('fs').writeFileSync('current.txt', process.argv[1])", '{{previous}}'),
+      timeout: '120s',
     },
+    ...(options.slowUndo
+      ? [{ name: 'Failing step', kind: 'command', run: node('process.exit(3)'), timeout: '60s' }]
+      : []),
     ...(options.slowStep
       ? [
           {
@@ -115,7 +124,7 @@ describe('crash recovery of the local runtime', () => {
     return id;
   };
 
-  const setUp = (options: { approval: boolean; slowStep: boolean }) => {
+  const setUp = (options: { approval: boolean; slowStep: boolean; slowUndo?: boolean }) => {
     // JSON is YAML: the loader reads it as the YAML file a user would write
     config = join(dir, 'devops-agent.yaml');
     writeFileSync(config, configText(options));
@@ -282,6 +291,74 @@ describe('crash recovery of the local runtime', () => {
       const comments = (await tracker.getComments(run?.taskId ?? '')).map((c) => c.text);
       expect(comments).toContainEqual(
         expect.stringContaining(`interrupted deployment ${id} while monitoring`),
+      );
+      expect(
+        await store.acquireLock(KEY, 'probe', '2099-01-01T00:00:00.000Z', new Date().toISOString()),
+      ).toMatchObject({ acquired: true });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('rolls back again a deployment killed during its rollback, and reruns a rollback run killed in turn', async () => {
+    // Prepare
+    setUp({ approval: false, slowStep: false, slowUndo: true });
+    const undoRuns = () => {
+      const file = join(baseDir, 'undo-count');
+      return existsSync(file) ? Number(readFileSync(file, 'utf8')) : 0;
+    };
+    const first = await start();
+    const id = await deployV2(first);
+    await until(() => (undoRuns() === 1 ? true : undefined), 'the automatic rollback to start undoing');
+    await first.kill();
+    const afterFirstKill = fileAfterKill(dataDir);
+    const second = await start();
+    await until(() => (undoRuns() === 2 ? true : undefined), 'the rollback run to start undoing');
+
+    // Act
+    await second.kill();
+    const afterSecondKill = fileAfterKill(dataDir);
+    const third = await start();
+    await until(
+      () => (statusOf(dataDir, `${id}-rollback`)?.status === 'rolled-back' ? true : undefined),
+      'the rerun rollback to finish',
+    );
+    expect(await third.stop()).toBe(0);
+
+    // Assess
+    for (const after of [afterFirstKill, afterSecondKill]) {
+      expect(after.mode).toBe('wal');
+      expect(after.integrity).toEqual(['ok']);
+    }
+    expect(afterFirstKill.records.find((r) => r.deploymentId === id)?.status).toBe('rolling-back');
+    expect(afterSecondKill.records.find((r) => r.deploymentId === `${id}-rollback`)?.status).toBe(
+      'rolling-back',
+    );
+    expect(undoRuns()).toBe(3);
+    expect(readFileSync(join(baseDir, 'current.txt'), 'utf8')).toBe('v1');
+    const { db, store, tracker } = openStopped(dataDir);
+    try {
+      expect(await store.getDeployment(id)).toMatchObject({
+        status: 'rolled-back',
+        // the failure that started the rollback stays the reason on record
+        error: { name: 'StepFailedError' },
+        rolledBackBy: { deploymentId: `${id}-rollback` },
+      });
+      const run = await store.getDeployment(`${id}-rollback`);
+      expect(run?.rollback?.steps.map((s) => [s.name, s.status])).toEqual([
+        ['Failing step', 'kept'],
+        ['Write release', 'rolled-back'],
+      ]);
+      expect(run?.rollback?.reason).toContain('run again: a restart of the local runtime interrupted it');
+      const comments = (await tracker.getComments(run?.taskId ?? '')).map((c) => c.text);
+      expect(comments).toContainEqual(
+        expect.stringContaining(`interrupted deployment ${id} while rolling-back`),
+      );
+      expect(comments).toContainEqual(
+        expect.stringContaining(`interrupted the rollback ${id}-rollback of ${id} (it was rolling-back)`),
+      );
+      expect((await store.listAudit(`${id}-rollback`)).map((a) => a.action)).toContain(
+        INTERRUPTED_AUDIT_ACTION,
       );
       expect(
         await store.acquireLock(KEY, 'probe', '2099-01-01T00:00:00.000Z', new Date().toISOString()),

@@ -195,7 +195,11 @@ describe('recoverInterrupted', () => {
       },
     ]);
     expect(fakes.workflow.started).toEqual([
-      expect.objectContaining({ deploymentId: 't1-1-rollback', rollbackOf: 't1-1', reason: 'error rate 5%' }),
+      expect.objectContaining({
+        deploymentId: 't1-1-rollback',
+        rollbackOf: 't1-1',
+        reason: 'error rate 5% (run again: a restart of the local runtime interrupted it while rolling-back)',
+      }),
     ]);
     expect((await fakes.store.getDeployment('t1-1-rollback'))?.error?.name).toBe(INTERRUPTED_ERROR);
     expect(fakes.tracker.textsOf('t1')).toEqual([expect.stringContaining('The rollback runs again now')]);
