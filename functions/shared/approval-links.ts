@@ -146,7 +146,12 @@ export const verifyLink = (keys: SigningKey[], token: string, approvalId: string
   if (!key) throw new ApprovalLinkError('unknown-key', `${INVALID} (it was signed with a retired key)`);
   const expected = mac(key, `${version}.${keyId}.${body}`);
   const given = Buffer.from(signature, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
+  // The decoder skips stray characters and unused low bits, so only the canonical spelling is the signature.
+  if (
+    given.length !== expected.length ||
+    given.toString('base64url') !== signature ||
+    !timingSafeEqual(given, expected)
+  )
     throw new ApprovalLinkError('bad-signature', INVALID);
   let claims: z.infer<typeof ClaimsSchema>;
   try {
@@ -177,7 +182,11 @@ export const verifyCsrf = (keys: SigningKey[], token: string, linkId: string, co
   if (!key || !signature) return false;
   const expected = mac(key, `csrf.${linkId}.${cookie}`);
   const given = Buffer.from(signature, 'base64url');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+  return (
+    given.length === expected.length &&
+    given.toString('base64url') === signature &&
+    timingSafeEqual(given, expected)
+  );
 };
 
 /**
