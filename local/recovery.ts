@@ -75,6 +75,13 @@ export const recoverInterrupted = async (ports: RecoveryPorts): Promise<Recovere
   const interrupted = (await ports.store.listDeployments()).filter(
     (d) => !FINISHED_STATUSES.includes(d.status),
   );
+  // every dead holder and waiter goes before any rollback run asks for a lock: a run queued behind a dead
+  // waiter would wait a whole lock retry for nothing
+  for (const record of interrupted) {
+    await ports.store
+      .releaseLock(lockKey(record.service, record.environment), record.deploymentId)
+      .catch(() => undefined);
+  }
   const results: Recovered[] = [];
   for (const record of interrupted) {
     try {

@@ -1,6 +1,7 @@
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import { lockKey } from '../../../functions/shared/deployment.js';
 import type { DeploymentStatus } from '../../../functions/shared/ports/deployment-store.js';
+import type { WorkflowControl } from '../../../functions/shared/ports/workflow-control.js';
 import {
   BLOCKED_REASON,
   INTERRUPTED_AUDIT_ACTION,
@@ -108,6 +109,33 @@ describe('recoverInterrupted', () => {
 
     // Assess
     expect(await fakes.store.acquireLock(KEY, 'next', LATER, NOW)).toMatchObject({ acquired: true });
+  });
+
+  it('frees every dead holder and waiter before a rollback run asks for the lock', async () => {
+    // Prepare
+    const fakes = fakePorts();
+    await fakes.store.createDeployment(aDeployment({ status: 'deploying', createdAt: NOW }));
+    await fakes.store.createDeployment(
+      aDeployment({ deploymentId: 'waiting', status: 'queued', createdAt: LATER }),
+    );
+    await fakes.store.acquireLock(KEY, 't1-1', LATER, NOW);
+    await fakes.store.acquireLock(KEY, 'waiting', LATER, NOW);
+    const asked: boolean[] = [];
+    // a workflow that asks for the lock as soon as the run starts, as a fast local run can
+    const workflow: WorkflowControl = {
+      sendTaskSuccess: async () => undefined,
+      sendTaskFailure: async () => undefined,
+      start: async (request: { deploymentId: string }) => {
+        asked.push((await fakes.store.acquireLock(KEY, request.deploymentId, LATER, NOW)).acquired);
+        return { started: true, executionId: request.deploymentId };
+      },
+    };
+
+    // Act
+    await recoverInterrupted({ ...fakes.ports, workflow });
+
+    // Assess
+    expect(asked).toEqual([true]);
   });
 
   it.each(['deploying', 'verifying', 'monitoring', 'rolling-back'] as const)(
