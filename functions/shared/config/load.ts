@@ -32,7 +32,24 @@ export const parseConfig = (text: string, file: string): Config => {
       }),
     );
   }
-  const result = ConfigSchema.safeParse(doc.toJS() ?? {});
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias to a missing anchor, or aliases that would expand to a huge document (a "billion laughs").
+    throw new ConfigError(
+      [
+        {
+          file,
+          line: 1,
+          path: '',
+          message: `YAML: ${(error as Error).message}; define each anchor (&name) before its alias (*name) and use fewer aliases`,
+        },
+      ],
+      { cause: error },
+    );
+  }
+  const result = ConfigSchema.safeParse(data ?? {});
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => {
     const path = issue.path;

@@ -57,7 +57,18 @@ export const CommandStepSchema = z.strictObject({
   run: argv,
   record: argv.optional(),
   undo: argv.optional(),
-  cwd: z.string().optional(),
+  /** a folder under the agent's base directory; an absolute path or `..` could run the command anywhere */
+  cwd: z
+    .string()
+    .min(1)
+    .refine(
+      (cwd) => !/^([\\/]|[A-Za-z]:)/.test(cwd) && !cwd.split(/[\\/]/).includes('..') && !cwd.includes('\0'),
+      {
+        error:
+          "cwd is a folder under the agent's base directory, such as app or services/api; it cannot be absolute or use ..",
+      },
+    )
+    .optional(),
   /** environment variables for the command (over the agent's own); values may use `{{vars}}` */
   env: envVars,
   timeout: duration('s').default(300),
