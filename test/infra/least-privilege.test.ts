@@ -233,6 +233,56 @@ describe.each(Object.entries(CONFIGS))('least privilege (%s config)', (_name, co
     expect(writes.filter((w) => /"Arn"\]\}\/\*$/.test(w.resource))).toEqual([]);
   });
 
+  it('lets each secret be read only by the functions wiring the port that uses it', () => {
+    // Prepare: the functions allowed secretsmanager:GetSecretValue on a secret, by the secret's name
+    const readers = (secret: RegExp) =>
+      [
+        ...new Set(
+          grants
+            .filter((g) => actionsOf(g.statement).includes('secretsmanager:GetSecretValue'))
+            .filter((g) =>
+              resourcesOf(g.statement)
+                .map(templateText)
+                .some((r) => secret.test(r)),
+            )
+            .map((g) => functionOf(g.holder)),
+        ),
+      ].sort();
+
+    // Assess
+    expect(readers(/secret:devops-agent\/clickup-token-/)).toEqual(functionsWithPort(template, 'tracker'));
+    expect(readers(/secret:devops-agent\/github-token-/)).toEqual(
+      functionsWithPort(template, 'sourceControl'),
+    );
+    expect(readers(/^<ApprovalKeys\w+>$/)).toEqual(functionsWithPort(template, 'approvalKeys'));
+    expect(readers(/secret:devops-agent\/clickup-webhook-secret-/)).toEqual(['ClickUpWebhookFunction']);
+  });
+
+  it('grants no administrative action: no IAM, no deleting or reconfiguring the table, bucket, secrets, functions or state machine', () => {
+    // Act
+    const administrative = grants.flatMap((g) =>
+      actionsOf(g.statement)
+        .filter((a) =>
+          /^(iam|organizations|sts|kms):|^dynamodb:(Create|Delete|Update)Table|^s3:(DeleteBucket|PutBucket|PutLifecycle|PutEncryption)|^secretsmanager:(Put|Update|Delete|Create|Restore|Rotate)|^lambda:(Create|Delete|Update|Add|Remove|Put)|^states:(Create|Delete|Update)StateMachine/.test(
+            a,
+          ),
+        )
+        .map((a) => `${a} @ ${g.holder}`),
+    );
+    const deletesDocuments = grants.filter(
+      (g) =>
+        actionsOf(g.statement).some((a) => a === 's3:DeleteObject') &&
+        resourcesOf(g.statement)
+          .map(templateText)
+          .some((r) => r.includes('"Artifacts')),
+    );
+
+    // Assess
+    expect(administrative).toEqual([]);
+    // plans and records are evidence: nothing may delete them
+    expect(deletesDocuments).toEqual([]);
+  });
+
   it('throttles the webhook and approval routes with a rate and a burst limit', () => {
     // Prepare
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage'));
