@@ -327,6 +327,10 @@ ${
         expect(clickup.commentTexts(id).some((c) => c.includes('DEPLOYED TO PRODUCTION'))).toBe(true);
         // …and none shows up anywhere the run wrote or answered
         expect(leaksIn(SECRETS, local.places(output))).toEqual([]);
+        // a refused signature is not answered with the one expected: that would sign any body for an attacker
+        const refusal = local.answers.find((a) => a.path.endsWith('webhook, wrong signature'));
+        expect(refusal?.path).toMatch(/^HTTP 40[03] /);
+        expect(refusal?.text).not.toContain(signBody(body, SECRETS['webhook secret']));
       },
       RUN_TIMEOUT_MS,
     );
