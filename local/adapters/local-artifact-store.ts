@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { BadRequestError } from '../../functions/shared/errors.js';
 import type { ArtifactStore } from '../../functions/shared/ports/artifact-store.js';
@@ -20,11 +20,25 @@ export class LocalArtifactStore implements ArtifactStore {
 
   async put(key: string, body: string, _contentType: string): Promise<void> {
     const file = this.pathOf(key);
-    await mkdir(dirname(file), { recursive: true });
     // Write then rename, so a reader never sees half a document.
     const temporary = `${file}.${process.pid}.${Date.now()}.tmp`;
-    await writeFile(temporary, body, 'utf8');
-    await rename(temporary, file);
+    try {
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(temporary, body, 'utf8');
+      await rename(temporary, file);
+    } catch (error) {
+      // No temporary file is left behind; when its folder could not be made there is none to remove.
+      await rm(temporary, { force: true }).catch(() => undefined);
+      const code = (error as NodeJS.ErrnoException).code;
+      // `plans` and `plans/x.md` cannot both be documents: one would have to be a file and a folder.
+      if (code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
+        throw new BadRequestError(
+          `artifact key "${key}" names a folder of other documents, or lies under a document; use another key`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   async get(key: string): Promise<string | undefined> {
