@@ -21,6 +21,7 @@ import {
   waiterIsFresh,
   withApprovalDefaults,
 } from '../ports/deployment-store.js';
+import { describeAwsError, isTransientAwsError } from './aws-transient.js';
 import { GSI1 } from './dynamo-table.js';
 
 /** Key attributes; never part of a record read back. */
@@ -74,9 +75,14 @@ const THROTTLED = new Set([
 /** What the SDK's own retries did not get through becomes a named, retryable error for the workflow. */
 const toTransient = (error: unknown): unknown => {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-  return error instanceof Error && (THROTTLED.has(error.name) || status >= 500)
-    ? new TransientDependencyError(`DynamoDB answered ${error.name}`, { cause: error })
-    : error;
+  if (error instanceof Error && (THROTTLED.has(error.name) || status >= 500))
+    return new TransientDependencyError(`DynamoDB answered ${error.name}`, { cause: error });
+  // a reset connection or a timed-out request has no status: as retryable as a 503
+  if (isTransientAwsError(error))
+    return new TransientDependencyError(`DynamoDB could not be reached: ${describeAwsError(error)}`, {
+      cause: error,
+    });
+  return error;
 };
 
 const isConditionFailure = (error: unknown): boolean =>

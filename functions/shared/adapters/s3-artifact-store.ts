@@ -1,5 +1,7 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { TransientDependencyError } from '../errors.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
+import { describeAwsError, isTransientAwsError } from './aws-transient.js';
 
 export interface S3ArtifactStoreOptions {
   client: S3Client;
@@ -26,14 +28,18 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(key: string, body: string, contentType: string): Promise<void> {
-    await this.options.client.send(
-      new PutObjectCommand({
-        Bucket: this.options.bucket,
-        Key: `${this.prefix}${key}`,
-        Body: body,
-        ContentType: contentType,
-      }),
-    );
+    try {
+      await this.options.client.send(
+        new PutObjectCommand({
+          Bucket: this.options.bucket,
+          Key: `${this.prefix}${key}`,
+          Body: body,
+          ContentType: contentType,
+        }),
+      );
+    } catch (error) {
+      throw this.transient('PutObject', key, error);
+    }
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -44,8 +50,20 @@ export class S3ArtifactStore implements ArtifactStore {
       return (await object.Body?.transformToString('utf-8')) ?? '';
     } catch (error) {
       if (error instanceof NoSuchKey || (error as Error).name === 'NoSuchKey') return undefined;
-      throw error;
+      throw this.transient('GetObject', key, error);
     }
+  }
+
+  /**
+   * What the SDK's own retries did not get through (503 SlowDown, a reset, a timeout) as the named error the
+   * workflow's Retry matches; anything else (AccessDenied, NoSuchBucket) as the SDK threw it.
+   */
+  private transient(operation: string, key: string, error: unknown): unknown {
+    if (!isTransientAwsError(error)) return error;
+    return new TransientDependencyError(
+      `S3 ${operation} s3://${this.options.bucket}/${this.prefix}${key} failed after the SDK's retries: ${describeAwsError(error)}`,
+      { cause: error },
+    );
   }
 
   link(key: string): string {
