@@ -1,4 +1,5 @@
 import { TransientDependencyError } from '../../functions/shared/errors.js';
+import { CONFIG } from '../fixtures/config.js';
 import { createHarness } from './harness.js';
 
 type Harness = ReturnType<typeof createHarness>;
@@ -220,5 +221,35 @@ describe('a report to ClickUp that keeps failing', () => {
     expect(h.steps.undone).toEqual([]);
     expect(comments.some((c) => c.startsWith('✅ DEPLOYED'))).toBe(false);
     expect(h.store.locks.get('notifications/production')?.owner).toBe('');
+  });
+});
+
+describe("the bake's alarm source failing when unreadable_alarms is notBreaching", () => {
+  it('bakes on through an alarm read that keeps failing, deploys and says in the status report that the triggers could not be read', async () => {
+    // Prepare
+    const h = createHarness({
+      config: CONFIG.replace(
+        'monitoring: { report_interval: 15m }',
+        'monitoring: { report_interval: 15m, unreadable_alarms: notBreaching }',
+      ),
+    });
+    const fault = faulty(h.alarms, 'check', {
+      message: 'CloudWatch DescribeAlarms: ThrottlingException (HTTP 400): Rate exceeded',
+      times: Number.POSITIVE_INFINITY,
+      from: 2,
+    });
+
+    // Act
+    const { execution, comments } = await h.run();
+
+    // Assess
+    expect(fault.failed).toBeGreaterThan(0);
+    expect(execution).toMatchObject({ status: 'SUCCEEDED', currentState: 'Deployed' });
+    const reports = comments.filter((c) => c.startsWith('📊 Deployment Status Update'));
+    expect(reports.length).toBeGreaterThan(0);
+    for (const report of reports)
+      expect(report).toContain(
+        '⚠️ cannot read the rollback triggers (CloudWatch DescribeAlarms: ThrottlingException (HTTP 400): Rate exceeded); baking on (unreadable_alarms: notBreaching)',
+      );
   });
 });
