@@ -152,7 +152,14 @@ export const startLocalServer = async (
 
     const move = /^\/api\/tasks\/([A-Za-z0-9_-]{1,64})\/status$/.exec(path);
     if (method === 'POST' && move?.[1]) {
-      const body = JSON.parse((await readBody(req)) || '{}') as { status?: unknown };
+      let body: { status?: unknown };
+      try {
+        body = JSON.parse((await readBody(req)) || '{}') as { status?: unknown };
+      } catch (error) {
+        // Too large is said as such; anything else the client sent was not JSON.
+        if (error instanceof BadRequestError) throw error;
+        throw new BadRequestError('the body is not JSON; send {"status": "<new status>"}');
+      }
       if (typeof body.status !== 'string' || body.status.length === 0)
         throw new BadRequestError('send {"status": "<new status>"}');
       await ports.tracker.setStatus(move[1], body.status);
