@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { kubeconfigFileAccess } from '../../../functions/shared/adapters/kubernetes/cluster-access.js';
 import { KubernetesStepRunner } from '../../../functions/shared/adapters/kubernetes-step-runner.js';
 import { TransientDependencyError } from '../../../functions/shared/errors.js';
-import { answer, drop, type FaultProxy, reset, startFaultProxy } from '../../fixtures/fault-proxy.js';
+import { answer, drop, type FaultProxy, hang, reset, startFaultProxy } from '../../fixtures/fault-proxy.js';
 import {
   CONTEXT,
   type KubeFixture,
@@ -44,7 +44,7 @@ describe('the Kubernetes API behind a faulty network', () => {
       access: kubeconfigFileAccess(kubeconfig),
       baseDir: k8s.dir,
       pollIntervalMs: 10,
-      retry: { baseDelayMs: 2 },
+      retry: { baseDelayMs: 2, requestTimeoutMs: 200 },
     });
 
   beforeEach(async () => {
@@ -132,5 +132,32 @@ describe('the Kubernetes API behind a faulty network', () => {
     expect(error.message).toMatch(/^Kubernetes API: .+ failed 4 times, last with 503/);
     expect(proxy.count('status', { method: 'PATCH', path: PATH })).toBe(4);
     expect(imageOf(k8s)).toBe(`${API}:1.41.0`);
+  });
+
+  it('reads the current image after a request that hung past the request timeout', async () => {
+    // Prepare
+    proxy.script([hang], { method: 'GET', path: PATH });
+
+    // Act
+    const image = await runner().current(deployStep(), CONTEXT);
+
+    // Assess
+    expect(image).toBe(`${API}:1.41.0`);
+    expect(proxy.seen({ method: 'GET', path: PATH }).map((r) => r.kind)).toEqual(['hang', 'pass']);
+  });
+
+  it('gives up on an API server that never answers after four timed-out tries, with TransientDependencyError', async () => {
+    // Prepare
+    proxy.always(hang, { path: PATH });
+
+    // Act
+    const error = await thrown(runner().current(deployStep(), CONTEXT));
+
+    // Assess
+    expect(error).toBeInstanceOf(TransientDependencyError);
+    expect(error.message).toBe(
+      'Kubernetes API: read deployment notifications/api failed 4 times, last with ETIMEDOUT (the API server could not be reached)',
+    );
+    expect(proxy.count('hang')).toBe(4);
   });
 });

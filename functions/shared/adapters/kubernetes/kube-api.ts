@@ -3,7 +3,11 @@ import {
   AppsV1Api,
   BatchV1Api,
   CoreV1Api,
+  createConfiguration,
   type KubeConfig,
+  type RequestContext,
+  type ResponseContext,
+  ServerConfiguration,
   type V1LabelSelector,
 } from '@kubernetes/client-node';
 import * as z from 'zod';
@@ -28,7 +32,15 @@ export interface RetryOptions {
   /** the first wait; it doubles after each failure (default 500 ms: 0.5 s, 1 s, 2 s) */
   baseDelayMs: number;
   sleep: (ms: number) => Promise<void>;
+  /**
+   * the longest one request may take, its answer included (default 30 s): an API server that accepts the
+   * connection and never answers is a timeout the tries go on from, not a step that hangs until the
+   * function's own timeout
+   */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -78,16 +90,46 @@ const networkCode = (error: unknown): string | undefined => {
   return undefined;
 };
 
-const apisByConfig = new WeakMap<KubeConfig, KubeApis>();
-const apisFor = (config: KubeConfig): KubeApis => {
-  let apis = apisByConfig.get(config);
+/** The client's own request path (`makeApiClient`), with every request bounded by `timeoutMs`. */
+const boundedApi = <T>(
+  config: KubeConfig,
+  timeoutMs: number,
+  api: new (configuration: ReturnType<typeof createConfiguration>) => T,
+): T => {
+  const cluster = config.getCurrentCluster();
+  if (!cluster) throw new StepFailedError('the kubeconfig has no current cluster (set current-context)');
+  return new api(
+    createConfiguration({
+      baseServer: new ServerConfiguration(cluster.server, {}),
+      authMethods: { default: config },
+      promiseMiddleware: [
+        {
+          pre: async (context: RequestContext) => {
+            context.setSignal(AbortSignal.timeout(timeoutMs));
+            return context;
+          },
+          post: async (response: ResponseContext) => response,
+        },
+      ],
+    }),
+  );
+};
+
+const apisByConfig = new WeakMap<KubeConfig, Map<number, KubeApis>>();
+const apisFor = (config: KubeConfig, timeoutMs: number): KubeApis => {
+  let byTimeout = apisByConfig.get(config);
+  if (!byTimeout) {
+    byTimeout = new Map();
+    apisByConfig.set(config, byTimeout);
+  }
+  let apis = byTimeout.get(timeoutMs);
   if (!apis) {
     apis = {
-      apps: config.makeApiClient(AppsV1Api),
-      core: config.makeApiClient(CoreV1Api),
-      batch: config.makeApiClient(BatchV1Api),
+      apps: boundedApi(config, timeoutMs, AppsV1Api),
+      core: boundedApi(config, timeoutMs, CoreV1Api),
+      batch: boundedApi(config, timeoutMs, BatchV1Api),
     };
-    apisByConfig.set(config, apis);
+    byTimeout.set(timeoutMs, apis);
   }
   return apis;
 };
@@ -117,7 +159,10 @@ export class KubeApi {
     handlers: StatusHandlers<T> = {},
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const apis = apisFor(await this.access(this.cluster));
+      const apis = apisFor(
+        await this.access(this.cluster),
+        this.retry.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      );
       try {
         return await call(apis);
       } catch (error) {
@@ -138,7 +183,9 @@ export class KubeApi {
           }
           throw new StepFailedError(`${what}: ${this.refusal(error.code, status)}`, { cause: error });
         }
-        const code = networkCode(error);
+        // the request bound (AbortSignal.timeout) rejects with a TimeoutError that carries no code
+        const code =
+          networkCode(error) ?? ((error as Error).name === 'TimeoutError' ? 'ETIMEDOUT' : undefined);
         if (code && TRANSIENT_CODES.has(code)) {
           if (attempt < this.retry.attempts) {
             await this.retry.sleep(this.delay(attempt));
