@@ -41,7 +41,20 @@ class Refusal extends DomainError {
   }
 }
 
-const who = (c: Commenter): string => c.email ?? c.username ?? (c.id ? `ClickUp user ${c.id}` : 'someone');
+/**
+ * A commenter's name as the agent writes it in its answers and the audit: one line, without control or
+ * bidirectional-override characters, so a name cannot forge a line ("Approved by: …") or reorder the text.
+ */
+const oneLine = (text: string): string =>
+  text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 100);
+
+const who = (c: Commenter): string =>
+  oneLine(c.email ?? c.username ?? (c.id ? `ClickUp user ${c.id}` : '')) || 'someone';
 
 const newestFirst = (records: DeploymentRecord[]) =>
   [...records].sort(
