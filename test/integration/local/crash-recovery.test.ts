@@ -1,13 +1,19 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import { loadConfigFile } from '../../../functions/shared/config/load.js';
 import { lockKey } from '../../../functions/shared/deployment.js';
 import type { DeploymentRecord } from '../../../functions/shared/ports/deployment-store.js';
 import { LocalTracker } from '../../../local/adapters/local-tracker.js';
+import { OutboxNotifier } from '../../../local/adapters/outbox-notifier.js';
 import { openDatabase } from '../../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../../local/adapters/sqlite-deployment-store.js';
+import { approvalLinksIn, decideThroughPage } from '../../../local/approve-link.js';
+import { demoTaskFields } from '../../../local/demo.js';
 import { BLOCKED_REASON, INTERRUPTED_AUDIT_ACTION, INTERRUPTED_ERROR } from '../../../local/recovery.js';
+import { embeddedTracker, startLocalRuntime } from '../../../local/runtime.js';
+import { silentLogger } from '../../fixtures/fakes.js';
 import {
   databaseFile,
   type RuntimeProcess,
@@ -71,6 +77,7 @@ const configText = (options: { approval: boolean; slowStep: boolean; slowUndo?: 
 };
 
 const KEY = lockKey('notifications', 'production');
+const ROOT = resolve(import.meta.dirname, '../../..');
 
 const statusOf = (dataDir: string, id: string) =>
   readDatabase(dataDir, (db) => {
@@ -117,8 +124,12 @@ describe('crash recovery of the local runtime', () => {
 
   /** Starts one deployment of release v2 in a fresh runtime; its id. */
   const deployV2 = async (runtime: RuntimeProcess) => {
+    const before = runtime.lines.length;
     runtime.send({ cmd: 'deploy', release: 'v2' });
-    const line = await runtime.waitForLine((l) => 'task' in l, 'the task to be picked up');
+    const line = await runtime.waitForLine(
+      (l) => 'task' in l && runtime.lines.indexOf(l) >= before,
+      'the task to be picked up',
+    );
     const [id] = line.started as string[];
     if (!id) throw new Error(`the polling pickup started nothing: ${JSON.stringify(line)}`);
     return id;
@@ -143,7 +154,7 @@ describe('crash recovery of the local runtime', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ends a deployment killed while awaiting approval as blocked, expires the approval and frees the lock', async () => {
+  it('ends deployments killed while awaiting approval or queued as blocked, expires the approval and frees the lock and its queue', async () => {
     // Prepare
     setUp({ approval: true, slowStep: false });
     const first = await start();
@@ -159,6 +170,15 @@ describe('crash recovery of the local runtime', () => {
       () => (statusOf(dataDir, id)?.status === 'awaiting-approval' ? true : undefined),
       'awaiting-approval',
     );
+    const queuedId = await deployV2(first);
+    await until(
+      () => (statusOf(dataDir, queuedId)?.stage === 'WaitForLock' ? true : undefined),
+      'the second deployment to queue for the lock',
+    );
+    // the outbox query runs when list() is called, before the handle closes
+    const mails = await readDatabase(dataDir, (db) => new OutboxNotifier(db, () => undefined).list());
+    const [link] = mails.flatMap((m) => approvalLinksIn(m));
+    if (!link) throw new Error('no approval link was mailed');
 
     // Act
     await first.kill();
@@ -169,12 +189,17 @@ describe('crash recovery of the local runtime', () => {
       () => (statusOf(dataDir, nextId)?.status === 'awaiting-approval' ? true : undefined),
       'the next deployment to take the lock and ask for approval',
     );
+    const lateDecision = await decideThroughPage(link.replace(/^http:\/\/[^/]+/, second.url), 'approve');
     expect(await second.stop()).toBe(0);
 
     // Assess
     expect(after.mode).toBe('wal');
     expect(after.integrity).toEqual(['ok']);
     expect(after.records.find((r) => r.deploymentId === id)?.status).toBe('awaiting-approval');
+    expect(after.records.find((r) => r.deploymentId === queuedId)?.status).toBe('queued');
+    // the link mailed before the crash shows the closed approval and offers no form
+    expect(lateDecision.html).toContain('nothing more to decide');
+    expect(lateDecision.html).not.toContain('name="csrf"');
     const { db, store, tracker } = openStopped(dataDir);
     try {
       const record = await store.getDeployment(id);
@@ -183,6 +208,10 @@ describe('crash recovery of the local runtime', () => {
         outcome: 'blocked',
         error: { name: INTERRUPTED_ERROR, message: BLOCKED_REASON },
         approval: { decision: 'expired' },
+      });
+      expect(await store.getDeployment(queuedId)).toMatchObject({
+        status: 'blocked',
+        error: { name: INTERRUPTED_ERROR },
       });
       expect((await store.findApprovalByDeployment(id))?.status).toBe('expired');
       const comments = (await tracker.getComments(record?.taskId ?? '')).map((c) => c.text);
@@ -366,6 +395,43 @@ describe('crash recovery of the local runtime', () => {
     } finally {
       db.close();
     }
+  });
+
+  it('recovers a deployment left by a clean stop (Ctrl-C) the same way as one left by a crash', async () => {
+    // Prepare
+    setUp({ approval: true, slowStep: false });
+    const options = {
+      config: loadConfigFile(config),
+      dataDir,
+      baseDir,
+      sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
+      port: 0,
+      logger: silentLogger,
+      timers: false,
+    };
+    const first = await startLocalRuntime(options);
+    const task = await embeddedTracker(first).createTask({
+      name: 'User Notifications',
+      listId: 'crash-list',
+      status: 'Ready to Deploy',
+      customFields: demoTaskFields('v2'),
+    });
+    const [id] = (await first.poll()).started;
+    await until(
+      () => (statusOf(dataDir, id ?? '')?.status === 'awaiting-approval' ? true : undefined),
+      'awaiting-approval',
+    );
+    await first.stop();
+
+    // Act
+    const second = await startLocalRuntime(options);
+    const record = await second.store.getDeployment(id ?? '');
+    const comments = (await second.tracker.getComments(task.id)).map((c) => c.text);
+    await second.stop();
+
+    // Assess
+    expect(record).toMatchObject({ status: 'blocked', error: { name: INTERRUPTED_ERROR } });
+    expect(comments.at(-1)).toContain(BLOCKED_REASON);
   });
 
   it('keeps the file in WAL mode across a reopen, while an in-memory database needs none', () => {
