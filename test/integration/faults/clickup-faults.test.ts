@@ -76,6 +76,21 @@ describe('ClickUp behind a faulty network', () => {
     expect(proxy.gaps({ path: TASK })[0]).toBeGreaterThan(0);
   });
 
+  it('retries 429s that carry no X-RateLimit-Reset with its own backoff and gets the answer', async () => {
+    // Prepare
+    proxy.script([answer(429, { 'Retry-After': '1' }, '{"err":"Rate limit reached"}'), answer(429)], {
+      path: TASK,
+    });
+
+    // Act
+    const task = await tracker().getTask('86rel');
+
+    // Assess
+    expect(task.id).toBe('86rel');
+    expect(proxy.seen({ path: TASK }).map((r) => r.status)).toEqual([429, 429, 200]);
+    expect(proxy.gaps({ path: TASK }).every((gap) => gap > 0)).toBe(true);
+  });
+
   it('posts the comment after a request that hung past the timeout', async () => {
     // Prepare
     proxy.script([hang], { method: 'POST', path: `${TASK}/comment` });
