@@ -397,7 +397,7 @@ describe('crash recovery of the local runtime', () => {
     }
   });
 
-  it('recovers a deployment left by a clean stop (Ctrl-C) the same way as one left by a crash', async () => {
+  it('recovers a deployment left by a clean stop (Ctrl-C) like a crash, and the polling pickup does not restart it', async () => {
     // Prepare
     setUp({ approval: true, slowStep: false });
     const options = {
@@ -427,11 +427,14 @@ describe('crash recovery of the local runtime', () => {
     const second = await startLocalRuntime(options);
     const record = await second.store.getDeployment(id ?? '');
     const comments = (await second.tracker.getComments(task.id)).map((c) => c.text);
+    // the task is still in the input status: the polling pickup must leave the decision to a person
+    const polled = await second.poll();
     await second.stop();
 
     // Assess
     expect(record).toMatchObject({ status: 'blocked', error: { name: INTERRUPTED_ERROR } });
     expect(comments.at(-1)).toContain(BLOCKED_REASON);
+    expect(polled).toEqual({ started: [], errors: [] });
   });
 
   it('keeps the file in WAL mode across a reopen, while an in-memory database needs none', () => {
