@@ -7,7 +7,8 @@ import type { Ports } from '../shared/ports/index.js';
 import { type StartResult, startDeployment } from '../shared/start-deployment.js';
 import { type CommandOutcome, isKnownList, runCommentCommand } from './comment-commands.js';
 
-const id = z.union([z.string(), z.number()]).transform(String);
+/** ClickUp ids are short; a bound keeps what is built from them (the delivery's source event) bounded too. */
+const id = z.union([z.string().max(64), z.number()]).transform(String);
 
 const UserSchema = z
   .object({
@@ -32,7 +33,7 @@ export const ClickUpWebhookSchema = z
   .object({
     event: z.string().min(1),
     task_id: z.string().min(1).optional(),
-    webhook_id: z.string().optional(),
+    webhook_id: z.string().max(64).optional(),
     history_items: z
       .array(
         z

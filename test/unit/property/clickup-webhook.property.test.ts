@@ -12,7 +12,13 @@ const RUNS = { numRuns: 200 };
 const UNSIGNED_ERRORS = ['BadRequestError', 'SignatureInvalidError'];
 
 /** Values shaped like the fields ClickUp sends, so generated events reach the parser's inner branches. */
-const idLike = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.constant('t1'), fc.constant('L1'));
+const idLike = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.string({ minLength: 60, maxLength: 300 }),
+  fc.integer(),
+  fc.constant('t1'),
+  fc.constant('L1'),
+);
 const statusLike = fc.oneof(
   fc.constant('Ready to Deploy'),
   fc.string({ maxLength: 20 }),
@@ -59,7 +65,11 @@ const eventLike = fc.record(
       fc.integer(),
     ),
     task_id: fc.oneof(idLike, fc.constant(null)),
-    webhook_id: fc.oneof(fc.string({ maxLength: 10 }), fc.integer()),
+    webhook_id: fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.string({ minLength: 60, maxLength: 300 }),
+      fc.integer(),
+    ),
     history_items: fc.oneof(fc.array(historyItem, { maxLength: 3 }), fc.jsonValue({ maxDepth: 2 })),
   },
   { requiredKeys: [] },
@@ -247,9 +257,76 @@ describe('handleClickUpWebhook (properties)', () => {
   });
 });
 
-function startEvent(status: string, hookId: string, listId = 'L1'): string {
+describe('handleClickUpWebhook (oversized bodies)', () => {
+  it.each([
+    ['256 KiB and one byte of ASCII', 'x'.repeat(256 * 1024 + 1)],
+    ['87382 three-byte characters (under 256 Ki characters, over 256 KiB)', '\u20ac'.repeat(87_382)],
+  ])(
+    'refuses a validly signed body of %s with BadRequestError before parsing it, and starts nothing',
+    async (_size, pad) => {
+      // Prepare
+      const { ports, workflow } = setup();
+      const body = startEvent('Ready to Deploy', 'wh1', 'L1', pad);
+
+      // Act
+      const act = handleClickUpWebhook(
+        { rawBody: body, headers: { 'x-signature': sign(body) } },
+        ports,
+        SECRET,
+      );
+
+      // Assess
+      await expect(act).rejects.toMatchObject({
+        name: 'BadRequestError',
+        message: 'body larger than 256 KiB',
+      });
+      expect(workflow.started).toEqual([]);
+    },
+  );
+
+  it('accepts a validly signed start event just under 256 KiB', async () => {
+    // Prepare
+    const { ports, workflow } = setup();
+    const bare = startEvent('Ready to Deploy', 'wh1', 'L1', '');
+    const body = startEvent('Ready to Deploy', 'wh1', 'L1', 'x'.repeat(256 * 1024 - Buffer.byteLength(bare)));
+
+    // Act
+    const answer = await handleClickUpWebhook(
+      { rawBody: body, headers: { 'x-signature': sign(body) } },
+      ports,
+      SECRET,
+    );
+
+    // Assess
+    expect(Buffer.byteLength(body)).toBe(256 * 1024);
+    expect(answer.statusCode).toBe(202);
+    expect(workflow.started).toHaveLength(1);
+  });
+  it('refuses a validly signed event whose webhook or history item id is longer than any ClickUp id with BadRequestError naming the field', async () => {
+    // Prepare
+    const { ports, workflow } = setup();
+    const body = startEvent('Ready to Deploy', 'w'.repeat(300));
+
+    // Act
+    const act = handleClickUpWebhook(
+      { rawBody: body, headers: { 'x-signature': sign(body) } },
+      ports,
+      SECRET,
+    );
+
+    // Assess
+    await expect(act).rejects.toMatchObject({
+      name: 'BadRequestError',
+      message: expect.stringContaining('webhook_id'),
+    });
+    expect(workflow.started).toEqual([]);
+  });
+});
+
+function startEvent(status: string, hookId: string, listId = 'L1', note?: string): string {
   return JSON.stringify({
     event: 'taskStatusUpdated',
+    ...(note === undefined ? {} : { note }),
     task_id: 't1',
     webhook_id: hookId,
     history_items: [
