@@ -134,6 +134,7 @@ describe('GitHub behind a faulty network', () => {
 
     // Assess
     expect(error).toBeInstanceOf(TransientDependencyError);
+    expect(error.message).toMatch(/^GitHub could not answer for branch main of acme\/notifications /);
     expect(proxy.count('hang')).toBe(2);
   });
 });
