@@ -49,7 +49,8 @@ export const parseConfig = (text: string, file: string): Config => {
       { cause: error },
     );
   }
-  const result = ConfigSchema.safeParse(data ?? {});
+  // With the input in each issue, a field of the wrong type is not reported as a missing one.
+  const result = ConfigSchema.safeParse(data ?? {}, { reportInput: true });
   if (result.success) return result.data;
   const issues: ConfigIssue[] = result.error.issues.map((issue) => {
     const path = issue.path;

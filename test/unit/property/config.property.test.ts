@@ -194,6 +194,31 @@ describe('parseConfig (properties)', () => {
       RUNS,
     );
   });
+  it('names a field of the wrong type as such, never as a missing one', () => {
+    fc.assert(
+      fc.property(
+        validConfig,
+        fc.constantFrom('tracker', 'steps', 'approvers'),
+        fc.oneof(fc.integer(), fc.boolean(), fc.string({ minLength: 1, maxLength: 8 })),
+        fc.nat(),
+        (config, field, value, at) => {
+          // Prepare
+          const index = at % config.services.length;
+          const broken = structuredClone(config) as { services: Record<string, unknown>[] };
+          (broken.services[index] as Record<string, unknown>)[field] = value;
+
+          // Act
+          const { error } = load(stringify(broken));
+
+          // Assess
+          const issue = error?.issues.find((i) => i.path === `services[${index}].${field}`);
+          expect(issue?.message).toMatch(/expected (object|array), received/);
+          expect(issue?.message).not.toContain('missing');
+        },
+      ),
+      RUNS,
+    );
+  });
 });
 
 describe('parseConfig (hostile YAML)', () => {
