@@ -1,6 +1,8 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { settingsFor } from '../functions/shared/config/resolve.js';
 import { lockKey } from '../functions/shared/deployment.js';
-import { errorMessage } from '../functions/shared/errors.js';
+import { ConflictError, errorMessage } from '../functions/shared/errors.js';
 import {
   type DeploymentRecord,
   type DeploymentStatus,
@@ -23,6 +25,54 @@ export const UNCHANGED_STATUSES: readonly DeploymentStatus[] = ['queued', 'check
 
 export const BLOCKED_REASON =
   'interrupted by a restart of the local runtime before any change; move the task again or comment /deploy to retry';
+
+/** Another live runtime uses the data folder: recovering would end its running deployments. */
+export class DataDirInUseError extends ConflictError {}
+
+/** Whether a process with this id runs (EPERM: it runs, as another user). */
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * Claims `dataDir` for this process through `<dataDir>/runtime.pid`, before recovery may end anything: a
+ * second runtime started on the same folder by mistake would otherwise take the first one's running
+ * deployments for interrupted ones. A pid file left by a killed process (its pid no longer runs) is taken
+ * over. `release` removes the file if it is still ours.
+ * @throws DataDirInUseError while the process named in the file runs (this one included: two runtimes in
+ *   one process on one folder are as wrong)
+ */
+export const claimDataDir = (dataDir: string): { release(): void } => {
+  const file = join(dataDir, 'runtime.pid');
+  const mine = String(process.pid);
+  let holder: string | undefined;
+  try {
+    holder = readFileSync(file, 'utf8').trim();
+  } catch {
+    holder = undefined;
+  }
+  const pid = Number(holder);
+  if (holder && Number.isInteger(pid) && pid > 0 && isAlive(pid)) {
+    throw new DataDirInUseError(
+      `another devops-agent runtime (process ${pid}) is using ${dataDir}; stop it first, or give this one another data folder (--data-dir). Nothing was changed.`,
+    );
+  }
+  writeFileSync(file, mine);
+  return {
+    release: () => {
+      try {
+        if (readFileSync(file, 'utf8').trim() === mine) rmSync(file, { force: true });
+      } catch {
+        // already gone: nothing to release
+      }
+    },
+  };
+};
 
 export interface Recovered {
   deploymentId: string;

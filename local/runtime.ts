@@ -20,7 +20,7 @@ import { openDatabase } from './adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from './adapters/sqlite-deployment-store.js';
 import { bakeChart } from './bake-chart.js';
 import { localAlarms, localRunners } from './local-ports.js';
-import { recoverInterrupted } from './recovery.js';
+import { claimDataDir, recoverInterrupted } from './recovery.js';
 import { type EventLog, type LocalExecution, LocalWorkflow } from './runner.js';
 import { type ConsoleSources, startLocalServer } from './server.js';
 
@@ -97,6 +97,21 @@ export const embeddedTracker = (runtime: LocalRuntime): LocalTracker => {
 export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<LocalRuntime> => {
   const dataDir = resolve(options.dataDir ?? '.devops-agent');
   mkdirSync(dataDir, { recursive: true });
+  // one runtime per data folder: recovery ends whatever it finds unfinished (docs/restarts.md)
+  const claim = claimDataDir(dataDir);
+  try {
+    return await startClaimed(options, dataDir, claim);
+  } catch (error) {
+    claim.release();
+    throw error;
+  }
+};
+
+const startClaimed = async (
+  options: LocalRuntimeOptions,
+  dataDir: string,
+  claim: { release(): void },
+): Promise<LocalRuntime> => {
   const db = openDatabase(join(dataDir, 'devops-agent.db'));
   const clock = options.clock ?? systemClock;
   const store = new SqliteDeploymentStore(db, clock);
@@ -225,6 +240,7 @@ export const startLocalRuntime = async (options: LocalRuntimeOptions): Promise<L
       await workflow.abortAll();
       await server.close();
       db.close();
+      claim.release();
     },
   };
 };

@@ -11,7 +11,12 @@ import { openDatabase } from '../../../local/adapters/sqlite-database.js';
 import { SqliteDeploymentStore } from '../../../local/adapters/sqlite-deployment-store.js';
 import { approvalLinksIn, decideThroughPage } from '../../../local/approve-link.js';
 import { demoTaskFields } from '../../../local/demo.js';
-import { BLOCKED_REASON, INTERRUPTED_AUDIT_ACTION, INTERRUPTED_ERROR } from '../../../local/recovery.js';
+import {
+  BLOCKED_REASON,
+  DataDirInUseError,
+  INTERRUPTED_AUDIT_ACTION,
+  INTERRUPTED_ERROR,
+} from '../../../local/recovery.js';
 import { embeddedTracker, startLocalRuntime } from '../../../local/runtime.js';
 import { silentLogger } from '../../fixtures/fakes.js';
 import {
@@ -154,7 +159,7 @@ describe('crash recovery of the local runtime', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ends deployments killed while awaiting approval or queued as blocked, expires the approval and frees the lock and its queue', async () => {
+  it('ends deployments killed while awaiting approval or queued as blocked, expires the approval, frees the lock and its queue, and refuses a second runtime on the live folder', async () => {
     // Prepare
     setUp({ approval: true, slowStep: false });
     const first = await start();
@@ -179,6 +184,18 @@ describe('crash recovery of the local runtime', () => {
     const mails = await readDatabase(dataDir, (db) => new OutboxNotifier(db, () => undefined).list());
     const [link] = mails.flatMap((m) => approvalLinksIn(m));
     if (!link) throw new Error('no approval link was mailed');
+    // a second runtime started by mistake on the live folder must not take its deployments for dead ones
+    const intruder = startLocalRuntime({
+      config: loadConfigFile(config),
+      dataDir,
+      baseDir,
+      sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
+      port: 0,
+      logger: silentLogger,
+      timers: false,
+    });
+    await expect(intruder).rejects.toThrow(DataDirInUseError);
+    expect(statusOf(dataDir, id)?.status).toBe('awaiting-approval');
 
     // Act
     await first.kill();

@@ -1,9 +1,15 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfig } from '../../../functions/shared/config/load.js';
 import { lockKey } from '../../../functions/shared/deployment.js';
 import type { DeploymentStatus } from '../../../functions/shared/ports/deployment-store.js';
 import type { WorkflowControl } from '../../../functions/shared/ports/workflow-control.js';
 import {
   BLOCKED_REASON,
+  claimDataDir,
+  DataDirInUseError,
   INTERRUPTED_AUDIT_ACTION,
   INTERRUPTED_ERROR,
   recoverInterrupted,
@@ -335,5 +341,57 @@ describe('recoverInterrupted', () => {
     expect(again).toEqual([]);
     expect(workflow.started).toHaveLength(1);
     expect(tracker.comments).toHaveLength(1);
+  });
+});
+
+describe('claimDataDir', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'devops-agent-claim-'));
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a data folder a running process holds, naming it and changing nothing', () => {
+    // Prepare
+    const file = join(dir, 'runtime.pid');
+    writeFileSync(file, String(process.pid));
+
+    // Act
+    const claiming = () => claimDataDir(dir);
+
+    // Assess
+    expect(claiming).toThrow(DataDirInUseError);
+    expect(claiming).toThrow(`another devops-agent runtime (process ${process.pid}) is using ${dir}`);
+    expect(readFileSync(file, 'utf8')).toBe(String(process.pid));
+  });
+
+  it('takes over the folder of a process that no longer runs (a crash leaves its pid file)', () => {
+    // Prepare
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(join(dir, 'runtime.pid'), String(dead));
+
+    // Act
+    const claim = claimDataDir(dir);
+
+    // Assess
+    expect(readFileSync(join(dir, 'runtime.pid'), 'utf8')).toBe(String(process.pid));
+    claim.release();
+    expect(existsSync(join(dir, 'runtime.pid'))).toBe(false);
+  });
+
+  it('releases only its own claim', () => {
+    // Prepare
+    const claim = claimDataDir(dir);
+    writeFileSync(join(dir, 'runtime.pid'), '1');
+
+    // Act
+    claim.release();
+
+    // Assess
+    expect(readFileSync(join(dir, 'runtime.pid'), 'utf8')).toBe('1');
   });
 });
