@@ -8,14 +8,14 @@ import { MigrationStepRunner } from './adapters/migration-step-runner.js';
 import { RolloutCheckRunner } from './adapters/rollout-check-runner.js';
 import { S3SyncStepRunner } from './adapters/s3-sync-step-runner.js';
 import { lazy } from './aws-ports.js';
-import { once, s3Client, traced } from './clients.js';
+import { AWS_HTTP_TIMEOUTS, once, s3Client, traced } from './clients.js';
 import type { Env } from './env.js';
 import type { CheckRunners, StepRunners } from './ports/index.js';
 
 /** The clients only the step functions use, here so that no other bundle carries them. */
 const stepClients = {
-  eks: once(() => traced(new EKSClient({}))),
-  cloudfront: once(() => traced(new CloudFrontClient({ maxAttempts: 5 }))),
+  eks: once(() => traced(new EKSClient({ requestHandler: AWS_HTTP_TIMEOUTS }))),
+  cloudfront: once(() => traced(new CloudFrontClient({ maxAttempts: 5, requestHandler: AWS_HTTP_TIMEOUTS }))),
 };
 
 /** EKS with the function role's credentials, built at first use and then shared. */

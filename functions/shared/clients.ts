@@ -16,6 +16,13 @@ export const once = <T>(build: () => T): (() => T) => {
   };
 };
 
+/**
+ * Without these the SDK waits on a silent endpoint until the Lambda or the Task times out: a connection
+ * must open within 5 s and a socket may sit idle 20 s (idle, not total, so a large S3 transfer that keeps
+ * moving is not cut); either ends the attempt with a TimeoutError, which the SDK's standard retry retries.
+ */
+export const AWS_HTTP_TIMEOUTS = { connectionTimeout: 5_000, socketTimeout: 20_000 } as const;
+
 /** Each call a subsegment of the invocation's trace (a no-op outside Lambda, see `tracer`). */
 export const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);
 
@@ -25,7 +32,7 @@ export const traced = <T>(client: T): T => tracer.captureAWSv3Client(client);
 
 /** DynamoDB as a document client; the base client is traced, the document client sends through it. */
 export const dynamoClient = /* @__PURE__ */ once(() =>
-  DynamoDBDocumentClient.from(traced(new DynamoDBClient({})), {
+  DynamoDBDocumentClient.from(traced(new DynamoDBClient({ requestHandler: AWS_HTTP_TIMEOUTS })), {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
   }),
 );
@@ -33,8 +40,18 @@ export const dynamoClient = /* @__PURE__ */ once(() =>
  * The standard retry mode with more attempts: a site sync sends hundreds of requests, and S3 answers 503
  * SlowDown to bursts on one prefix.
  */
-export const s3Client = /* @__PURE__ */ once(() => traced(new S3Client({ maxAttempts: 5 })));
-export const sesClient = /* @__PURE__ */ once(() => traced(new SESv2Client({})));
-export const sfnClient = /* @__PURE__ */ once(() => traced(new SFNClient({})));
-export const cloudwatchClient = /* @__PURE__ */ once(() => traced(new CloudWatchClient({})));
-export const secretsClient = /* @__PURE__ */ once(() => traced(new SecretsManagerClient({})));
+export const s3Client = /* @__PURE__ */ once(() =>
+  traced(new S3Client({ maxAttempts: 5, requestHandler: AWS_HTTP_TIMEOUTS })),
+);
+export const sesClient = /* @__PURE__ */ once(() =>
+  traced(new SESv2Client({ requestHandler: AWS_HTTP_TIMEOUTS })),
+);
+export const sfnClient = /* @__PURE__ */ once(() =>
+  traced(new SFNClient({ requestHandler: AWS_HTTP_TIMEOUTS })),
+);
+export const cloudwatchClient = /* @__PURE__ */ once(() =>
+  traced(new CloudWatchClient({ requestHandler: AWS_HTTP_TIMEOUTS })),
+);
+export const secretsClient = /* @__PURE__ */ once(() =>
+  traced(new SecretsManagerClient({ requestHandler: AWS_HTTP_TIMEOUTS })),
+);
