@@ -4,6 +4,7 @@ import { servicesForList } from '../shared/config/resolve.js';
 import type { Service } from '../shared/config/schema.js';
 import { ConflictError, DomainError, errorMessage, TransientDependencyError } from '../shared/errors.js';
 import { requestRollback } from '../shared/manual-rollback.js';
+import { oneLine } from '../shared/one-line.js';
 import { type DeploymentRecord, FINISHED_STATUSES } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
 import { startDeployment } from '../shared/start-deployment.js';
@@ -40,18 +41,6 @@ class Refusal extends DomainError {
     super(message);
   }
 }
-
-/**
- * A commenter's name as the agent writes it in its answers and the audit: one line, without control or
- * bidirectional-override characters, so a name cannot forge a line ("Approved by: …") or reorder the text.
- */
-const oneLine = (text: string): string =>
-  text
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is removed
-    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]+/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 100);
 
 const who = (c: Commenter): string =>
   oneLine(c.email ?? c.username ?? (c.id ? `ClickUp user ${c.id}` : '')) || 'someone';

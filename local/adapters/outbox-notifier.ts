@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { mailSubject } from '../../functions/shared/one-line.js';
 import { type Clock, systemClock } from '../../functions/shared/ports/clock.js';
 import type { Notification, Notifier } from '../../functions/shared/ports/notifier.js';
 import type { Database } from './sqlite-database.js';
@@ -24,7 +25,7 @@ export class OutboxNotifier implements Notifier {
       id: `mail-${randomUUID()}`,
       sentAt: this.clock.now().toISOString(),
       to: [...message.to],
-      subject: message.subject,
+      subject: mailSubject(message.subject),
       text: message.text,
       ...(message.html !== undefined ? { html: message.html } : {}),
     };

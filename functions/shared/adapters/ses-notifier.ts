@@ -1,5 +1,6 @@
 import { type SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import { escapeHtml } from '../html.js';
+import { mailSubject } from '../one-line.js';
 import type { Notification, Notifier } from '../ports/notifier.js';
 
 export interface SesNotifierOptions {
@@ -11,7 +12,8 @@ export interface SesNotifierOptions {
 
 /**
  * The production `Notifier`: one SESv2 `SendEmail` per notification with a text and an HTML part (the text
- * escaped into `<pre>` when the caller gave no HTML).
+ * escaped into `<pre>` when the caller gave no HTML); the subject on one line (`mailSubject`), since it
+ * carries a task name people wrote.
  *
  * @example
  * await new SesNotifier({ client: new SESv2Client({}), from: 'deploy@example.com' }).send({ to, subject, text });
@@ -28,7 +30,7 @@ export class SesNotifier implements Notifier {
         ...(this.options.configurationSet ? { ConfigurationSetName: this.options.configurationSet } : {}),
         Content: {
           Simple: {
-            Subject: { Data: message.subject, Charset: 'UTF-8' },
+            Subject: { Data: mailSubject(message.subject), Charset: 'UTF-8' },
             Body: {
               Text: { Data: message.text, Charset: 'UTF-8' },
               Html: {

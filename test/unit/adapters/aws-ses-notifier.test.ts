@@ -42,6 +42,27 @@ describe('SesNotifier', () => {
     });
   });
 
+  it('writes a subject with line breaks from a task name on one line, so it cannot add a header', async () => {
+    // Prepare
+    ses.on(SendEmailCommand).resolves({});
+
+    // Act
+    await notifier.send({
+      to: ['a@example.com'],
+      subject: 'Approve deployment: Evil\r\nBcc: x@evil.example → production',
+      text: 'Review the plan',
+    });
+
+    // Assess
+    expect(ses).toHaveReceivedCommandWith(SendEmailCommand, {
+      Content: {
+        Simple: expect.objectContaining({
+          Subject: { Data: 'Approve deployment: Evil Bcc: x@evil.example → production', Charset: 'UTF-8' },
+        }),
+      },
+    });
+  });
+
   it('escapes the text into the HTML part when no HTML is given', async () => {
     // Prepare
     ses.on(SendEmailCommand).resolves({});

@@ -55,4 +55,24 @@ describe('OutboxNotifier', () => {
     // Assess
     expect(mails.map((m) => m.subject)).toEqual(['hello']);
   });
+
+  it('keeps a subject with line breaks and control characters on one line, in the outbox and its log line', async () => {
+    // Prepare
+    const lines: string[] = [];
+    const outbox = new OutboxNotifier(db, (line) => lines.push(line), new FakeClock());
+
+    // Act
+    await outbox.send({
+      to: ['a@example.com'],
+      subject: 'Approve: Evil\nBcc: x@evil.example\u202e',
+      text: 't',
+    });
+
+    // Assess
+    const [mail] = await outbox.list();
+    expect(mail?.subject).toBe('Approve: Evil Bcc: x@evil.example');
+    expect(lines).toEqual([
+      "📧 Mail to a@example.com: Approve: Evil Bcc: x@evil.example (in the console's outbox)",
+    ]);
+  });
 });
