@@ -122,7 +122,14 @@ export const startLocalServer = async (
     }
 
     if (method === 'GET' && path.startsWith('/artifacts/')) {
-      const key = decodeURIComponent(path.slice('/artifacts/'.length));
+      let key: string;
+      try {
+        key = decodeURIComponent(path.slice('/artifacts/'.length));
+      } catch {
+        throw new BadRequestError(
+          'the artifact key in the path is not valid percent-encoding; link documents as the console does',
+        );
+      }
       const body = await ports.artifacts.get(key);
       if (body === undefined) throw new NotFoundError(`no document ${key}`);
       return send(res, 200, 'text/plain; charset=utf-8', body);

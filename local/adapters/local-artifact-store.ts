@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { assertArtifactKey } from '../../functions/shared/artifact-keys.js';
 import { BadRequestError } from '../../functions/shared/errors.js';
 import type { ArtifactStore } from '../../functions/shared/ports/artifact-store.js';
 
@@ -59,17 +60,7 @@ export class LocalArtifactStore implements ArtifactStore {
 
   /** The file for a key; a key that could leave the folder is refused. */
   private pathOf(key: string): string {
-    if (typeof key !== 'string' || key.length === 0 || key.length > 512) {
-      throw new BadRequestError('an artifact key must be 1 to 512 characters');
-    }
-    if (key.includes('\0')) throw new BadRequestError('an artifact key cannot contain NUL');
-    if (isAbsolute(key) || key.startsWith('/') || key.startsWith('\\') || /^[a-zA-Z]:/.test(key)) {
-      throw new BadRequestError(`artifact key "${key}" must be relative, like plans/<deployment>.md`);
-    }
-    if (key.includes('..')) throw new BadRequestError(`artifact key "${key}" cannot contain ".."`);
-    if (key.split(/[\\/]/).some((segment) => segment === '.' || segment === '')) {
-      throw new BadRequestError(`artifact key "${key}" cannot contain "." or empty path segments`);
-    }
+    assertArtifactKey(key);
     const file = resolve(this.root, key);
     const rel = relative(this.root, file);
     if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {

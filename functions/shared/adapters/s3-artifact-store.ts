@@ -1,4 +1,5 @@
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { assertArtifactKey } from '../artifact-keys.js';
 import { TransientDependencyError } from '../errors.js';
 import type { ArtifactStore } from '../ports/artifact-store.js';
 import { describeAwsError, isTransientAwsError } from './aws-transient.js';
@@ -28,6 +29,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async put(key: string, body: string, contentType: string): Promise<void> {
+    assertArtifactKey(key);
     try {
       await this.options.client.send(
         new PutObjectCommand({
@@ -43,6 +45,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   async get(key: string): Promise<string | undefined> {
+    assertArtifactKey(key);
     try {
       const object = await this.options.client.send(
         new GetObjectCommand({ Bucket: this.options.bucket, Key: `${this.prefix}${key}` }),
@@ -67,6 +70,7 @@ export class S3ArtifactStore implements ArtifactStore {
   }
 
   link(key: string): string {
+    assertArtifactKey(key);
     const region = this.options.region ? `?region=${encodeURIComponent(this.options.region)}&` : '?';
     return `https://console.aws.amazon.com/s3/object/${encodeURIComponent(this.options.bucket)}${region}prefix=${encodeURIComponent(`${this.prefix}${key}`)}`;
   }

@@ -231,4 +231,16 @@ describe('local server artifacts with hostile paths', () => {
     expect((JSON.parse(text) as { error: string }).error).toMatch(/artifact key/);
     expect(text).not.toContain('not for the web');
   });
+
+  it.each([['/artifacts/%'], ['/artifacts/%E0%A4%A'], ['/artifacts/plans/%zz.md']])(
+    'answers GET %s, which is not valid percent-encoding, with 400 naming the key, not 500',
+    async (path) => {
+      // Act
+      const response = await fetch(`${server.url}${path}`);
+
+      // Assess
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(/artifact key .*percent-encoding/);
+    },
+  );
 });

@@ -16,6 +16,31 @@ describe('S3ArtifactStore', () => {
     s3.reset();
   });
 
+  it.each([
+    '../records/x.md',
+    '/etc/passwd',
+    'plans/../../x',
+    'C:\\x',
+    'plans//x.md',
+    'plans/./x.md',
+    'a\0b',
+  ])(
+    'refuses the key %j that could leave its prefix, with BadRequestError, and calls S3 for nothing',
+    async (key) => {
+      // Act
+      const attempts = [
+        store.put(key, 'x', 'text/plain'),
+        store.get(key),
+        Promise.resolve().then(() => store.link(key)),
+      ];
+
+      // Assess
+      for (const attempt of attempts)
+        await expect(attempt).rejects.toMatchObject({ name: 'BadRequestError' });
+      expect(s3.calls()).toHaveLength(0);
+    },
+  );
+
   it('puts a document under the prefix with its content type', async () => {
     // Prepare
     s3.on(PutObjectCommand).resolves({});
