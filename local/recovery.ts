@@ -9,9 +9,13 @@ import {
   FINISHED_STATUSES,
 } from '../functions/shared/ports/deployment-store.js';
 import type { Ports } from '../functions/shared/ports/index.js';
+import { writeRecord } from '../functions/shared/record.js';
 import { type DeploymentRequest, DeploymentRequestSchema, TRIGGERS } from '../functions/shared/workflow.js';
 
-export type RecoveryPorts = Pick<Ports, 'config' | 'store' | 'tracker' | 'workflow' | 'clock' | 'logger'>;
+export type RecoveryPorts = Pick<
+  Ports,
+  'config' | 'store' | 'tracker' | 'workflow' | 'artifacts' | 'clock' | 'logger'
+>;
 
 /** The error name an interrupted record carries, so the console, the record and the audit say why it ended. */
 export const INTERRUPTED_ERROR = 'InterruptedByRestartError';
@@ -176,6 +180,17 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
       });
     }
   };
+  // the deployment record document, as every finished deployment has one; a failure only costs the document
+  const document = async () => {
+    try {
+      await writeRecord(id, ports);
+    } catch (error) {
+      ports.logger.error('could not write the record of a recovered deployment', {
+        deploymentId: id,
+        error: errorMessage(error),
+      });
+    }
+  };
   const interruptedError = {
     name: INTERRUPTED_ERROR,
     message: `interrupted by a restart of the local runtime while ${record.status} (${record.stage})`,
@@ -189,7 +204,7 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
   );
 
   if (record.rollbackOf) {
-    if (!service) return unrecoverable(record, ports, interruptedError, audit, tell, now);
+    if (!service) return unrecoverable(record, ports, interruptedError, { audit, tell, document }, now);
     const request = DeploymentRequestSchema.parse({
       deploymentId: id,
       taskId: record.taskId,
@@ -243,6 +258,7 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
           }
         : {}),
     });
+    await document();
     await audit(`ended blocked${expired ? `, approval ${approval.approvalId} expired` : ''}; lock released`);
     await tell(
       `⛔ DevOps: deployment ${id} was ${BLOCKED_REASON}.${expired ? ' Its approval request has expired: the links no longer work.' : ''} Nothing was changed.`,
@@ -250,7 +266,7 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
     return { deploymentId: id, was: record.status, action: 'blocked' };
   }
 
-  if (!service) return unrecoverable(record, ports, interruptedError, audit, tell, now);
+  if (!service) return unrecoverable(record, ports, interruptedError, { audit, tell, document }, now);
   if (!settingsFor(ports.config, service).autoRollback) {
     await ports.store.updateDeployment(id, {
       status: 'blocked',
@@ -259,6 +275,7 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
       finishedAt: now,
       error: record.error ?? interruptedError,
     });
+    await document();
     await audit('auto rollback is off: nothing undone; lock released');
     await tell(
       `🚨 URGENT DevOps: a restart of the local runtime interrupted deployment ${id} while ${record.status}; automatic rollback is off, so nothing was undone and the release may be partly live. A human must check ${record.service} in ${record.environment} now.`,
@@ -290,6 +307,7 @@ const recoverOne = async (record: DeploymentRecord, ports: RecoveryPorts): Promi
     error: record.error ?? interruptedError,
     rolledBackBy: { deploymentId: runId, at: now, by: RECOVERY_ACTOR },
   });
+  await document();
   await audit(`rollback run ${runId} started; lock released for it`);
   await tell(
     `⚠️ DevOps: a restart of the local runtime interrupted deployment ${id} while ${record.status}. It may have changed ${record.service} in ${record.environment}, so it is being rolled back (run ${runId}).`,
@@ -302,8 +320,11 @@ const unrecoverable = async (
   record: DeploymentRecord,
   ports: RecoveryPorts,
   error: { name: string; message: string },
-  audit: (detail: string) => Promise<void>,
-  tell: (text: string) => Promise<void>,
+  say: {
+    audit: (detail: string) => Promise<void>;
+    tell: (text: string) => Promise<void>;
+    document: () => Promise<void>;
+  },
   now: string,
 ): Promise<Recovered> => {
   await ports.store.updateDeployment(record.deploymentId, {
@@ -313,8 +334,9 @@ const unrecoverable = async (
     finishedAt: now,
     error: record.error ?? error,
   });
-  await audit(`${record.service}/${record.environment} is no longer configured: cannot roll back`);
-  await tell(
+  await say.document();
+  await say.audit(`${record.service}/${record.environment} is no longer configured: cannot roll back`);
+  await say.tell(
     `🚨 URGENT DevOps: a restart of the local runtime interrupted ${record.deploymentId} while ${record.status}, and ${record.service} in ${record.environment} is no longer in the configuration, so it cannot be rolled back automatically. A human must restore it by hand now.`,
   );
   return { deploymentId: record.deploymentId, was: record.status, action: 'rollback-failed' };

@@ -226,6 +226,7 @@ describe('crash recovery of the local runtime', () => {
         error: { name: INTERRUPTED_ERROR, message: BLOCKED_REASON },
         approval: { decision: 'expired' },
       });
+      expect(record?.recordKey).toBeDefined();
       expect(await store.getDeployment(queuedId)).toMatchObject({
         status: 'blocked',
         error: { name: INTERRUPTED_ERROR },

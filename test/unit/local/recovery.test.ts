@@ -66,6 +66,43 @@ describe('recoverInterrupted', () => {
     },
   );
 
+  it.each([
+    ['queued', 'blocked'],
+    ['deploying', 'rolled-back'],
+  ] as const)(
+    'writes the record document of a deployment interrupted while %s, saying it ended %s by a restart',
+    async (status, ended) => {
+      // Prepare
+      const { ports, store, artifacts } = await withInterrupted(status);
+
+      // Act
+      await recoverInterrupted(ports);
+
+      // Assess
+      const key = (await store.getDeployment('t1-1'))?.recordKey;
+      expect(key).toBeDefined();
+      const document = artifacts.files.get(key ?? '');
+      expect(document).toContain(`**${ended}**`);
+      expect(document).toContain(`Error: ${INTERRUPTED_ERROR}`);
+    },
+  );
+
+  it('recovers the deployment even when its record document cannot be written', async () => {
+    // Prepare
+    const { ports, store, artifacts } = await withInterrupted('checking');
+    artifacts.put = () => Promise.reject(new Error('disk full'));
+    const errors: string[] = [];
+    const logger = { ...ports.logger, error: (message: string) => void errors.push(message) };
+
+    // Act
+    const recovered = await recoverInterrupted({ ...ports, artifacts, logger });
+
+    // Assess
+    expect(recovered[0]?.action).toBe('blocked');
+    expect((await store.getDeployment('t1-1'))?.status).toBe('blocked');
+    expect(errors).toEqual(['could not write the record of a recovered deployment']);
+  });
+
   it('expires the pending approval of a deployment interrupted while awaiting approval', async () => {
     // Prepare
     const { ports, store, tracker } = await withInterrupted('awaiting-approval');
