@@ -14,13 +14,15 @@ export const finalize = async (
   const now = ports.clock.now().toISOString();
   const record = await requireRecord(ports.store, state.deploymentId);
   await ports.store.setMonitorToken(state.deploymentId, undefined);
-  await ports.tracker.setStatus(state.taskId, settings.outputStatus);
+  // The release is live once the bake passed: the record says so before the task is told, so a ClickUp
+  // that cannot be reached leaves a true record (and the report failure in it, see ReleaseLock).
   await ports.store.updateDeployment(state.deploymentId, {
     status: 'deployed',
     stage: 'Finalize',
     outcome: 'deployed',
     finishedAt: now,
   });
+  await ports.tracker.setStatus(state.taskId, settings.outputStatus);
   recordFinished(ports.telemetry, 'deployed', { startedAt: record.createdAt, finishedAt: now });
   const key = await writeRecord(state.deploymentId, ports);
   const last = record.monitoring?.reports.at(-1);

@@ -192,6 +192,11 @@ export interface DeploymentRecord {
     reactionMs?: number;
   };
   error?: { name: string; message: string };
+  /**
+   * a report that could not be made (the task's status or comment, the record document): the task may not
+   * show how the deployment ended, so the console, the CLI and the record do
+   */
+  reportError?: { name: string; message: string };
   outcome?: Outcome;
   recordKey?: string;
   /** while queued for the service/environment lock: the place last told on the task (1: next) */
