@@ -60,7 +60,10 @@ export const executeStep = async (
   };
   await save({ status: 'running', startedAt });
 
-  const context = await stepContextFor(state, ports.tracker);
+  const context = {
+    ...(await stepContextFor(state, ports.tracker)),
+    saveUndo: (undo: Record<string, string>) => save({ undo }),
+  };
   try {
     const runner = ports.steps[step.kind];
     if (!runner) throw new StepKindUnsupportedError(`no runner for ${step.kind} steps in this runtime`);

@@ -95,6 +95,7 @@ export class CommandStepRunner implements StepRunner {
         );
       }
       undo = { previous };
+      await context.saveUndo?.(undo);
     }
     const result = await this.exec(run, cwd, command.timeout, this.envOf(command, context.vars));
     if (result.code !== 0) {

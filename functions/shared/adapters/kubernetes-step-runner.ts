@@ -156,6 +156,7 @@ export class KubernetesStepRunner implements StepRunner {
     const revision = rerun ? annotations[MARK_REVISION] : annotations[REVISION_ANNOTATION];
     const images = rerun ? (annotations[MARK_IMAGES] ?? '{}') : JSON.stringify(imagesOf(before));
     const undo: Record<string, string> = { ...(revision ? { revision } : {}), images };
+    await context.saveUndo?.(undo);
     const mark = {
       [MARK_DEPLOYMENT]: context.deploymentId,
       ...(revision ? { [MARK_REVISION]: revision } : {}),

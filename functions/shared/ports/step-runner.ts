@@ -14,6 +14,12 @@ export interface StepContext {
   keepDatabase?: boolean;
   /** what the migration gate found in the release (irreversible ones are never undone automatically) */
   migrations?: MigrationFinding[];
+  /**
+   * Keeps what the step's undo needs before the runner changes anything: a process killed mid-change (a
+   * crash of the local runtime) then leaves a step that can still be undone. A runner that records an undo
+   * calls it before its first change; `run` still returns the undo as usual.
+   */
+  saveUndo?: (undo: Record<string, string>) => Promise<void>;
 }
 
 export interface StepOutcome {

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandStep, Step } from '../../../functions/shared/config/schema.js';
@@ -215,6 +215,29 @@ describe('CommandStepRunner', () => {
     expect({ afterRun, afterUndo }).toEqual({ afterRun: 'v2', afterUndo: 'v1' });
     expect(undone.kept).toBeUndefined();
     expect(undone.summary).toMatch(/^v2 \(exit 0/);
+  });
+
+  it('hands what record captured to saveUndo before the run starts, so a process killed mid-run can still be undone', async () => {
+    // Prepare: the run writes a marker; saveUndo notes whether the run had started when it was called
+    const marker = join(dir, 'started.txt');
+    const saved: { undo: Record<string, string>; runStarted: boolean }[] = [];
+    const deploy = step({
+      record: ['node', '-e', 'console.log("v1")'],
+      run: ['node', '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`],
+    });
+
+    // Act
+    const outcome = await runner.run(deploy, {
+      ...context(),
+      saveUndo: async (undo) => {
+        saved.push({ undo, runStarted: existsSync(marker) });
+      },
+    });
+
+    // Assess
+    expect(saved).toEqual([{ undo: { previous: 'v1' }, runStarted: false }]);
+    expect(outcome.undo).toEqual({ previous: 'v1' });
+    expect(existsSync(marker)).toBe(true);
   });
 
   it('gives the command its environment, with {{vars}} filled in as plain values', async () => {
