@@ -18,7 +18,15 @@ import { settingsFor } from '../../../functions/shared/config/resolve.js';
 import { TransientDependencyError } from '../../../functions/shared/errors.js';
 import type { AlarmQuery } from '../../../functions/shared/ports/alarm-source.js';
 import { CONFIG } from '../../fixtures/config.js';
-import { answer, drop, type FaultProxy, hang, reset, startFaultProxy } from '../../fixtures/fault-proxy.js';
+import {
+  answer,
+  drop,
+  type FaultProxy,
+  hang,
+  rejection,
+  reset,
+  startFaultProxy,
+} from '../../fixtures/fault-proxy.js';
 import { aDeployment } from '../../fixtures/records.js';
 
 const CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -45,15 +53,6 @@ const THROTTLED = JSON.stringify({
   __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
   message: 'The level of configured provisioned throughput for the table was exceeded.',
 });
-
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-};
 
 const listen = async (server: Server): Promise<string> => {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,19 +1,17 @@
 import { ClickUpTracker } from '../../../functions/shared/adapters/clickup-tracker.js';
 import { TransientDependencyError } from '../../../functions/shared/errors.js';
 import { type FakeClickUp, startFakeClickUp } from '../../fixtures/fake-clickup.js';
-import { answer, drop, type FaultProxy, hang, reset, startFaultProxy } from '../../fixtures/fault-proxy.js';
+import {
+  answer,
+  drop,
+  type FaultProxy,
+  hang,
+  rejection,
+  reset,
+  startFaultProxy,
+} from '../../fixtures/fault-proxy.js';
 
 const TASK = '/api/v2/task/86rel';
-
-/** Rejects unless the promise rejects; the reason, for assertions on its class and message. */
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-};
 
 describe('ClickUp behind a faulty network', () => {
   let clickup: FakeClickUp;

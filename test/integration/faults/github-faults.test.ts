@@ -4,19 +4,18 @@ import {
 } from '../../../functions/shared/adapters/github-source-control.js';
 import { TransientDependencyError } from '../../../functions/shared/errors.js';
 import { type FakeGitHub, startFakeGitHub } from '../../fixtures/fake-github.js';
-import { answer, drop, type FaultProxy, hang, reset, startFaultProxy } from '../../fixtures/fault-proxy.js';
+import {
+  answer,
+  drop,
+  type FaultProxy,
+  hang,
+  rejection,
+  reset,
+  startFaultProxy,
+} from '../../fixtures/fault-proxy.js';
 
 const REPO = 'acme/notifications';
 const SHA = '4f2a9c1e8b7d6a5f4e3d2c1b0a9f8e7d6c5b4a39';
-
-const rejection = async (promise: Promise<unknown>): Promise<Error> => {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-};
 
 describe('GitHub behind a faulty network', () => {
   let github: FakeGitHub;

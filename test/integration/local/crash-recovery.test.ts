@@ -147,6 +147,24 @@ describe('crash recovery of the local runtime', () => {
     writeFileSync(join(baseDir, 'current.txt'), 'v1');
   };
 
+  /**
+   * SIGKILLs the runtime, reads its SQLite file as the kill left it (WAL mode, intact), starts the runtime
+   * again on the same folder and waits until the restart's rollback run of `id` has rolled back.
+   */
+  const killAndRollBack = async (first: RuntimeProcess, id: string) => {
+    await first.kill();
+    const after = fileAfterKill(dataDir);
+    expect(after.mode).toBe('wal');
+    expect(after.integrity).toEqual(['ok']);
+    const second = await start();
+    await until(
+      () => (statusOf(dataDir, `${id}-rollback`)?.status === 'rolled-back' ? true : undefined),
+      'the rollback run to finish',
+    );
+    expect(await second.stop()).toBe(0);
+    return after;
+  };
+
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'devops-agent-crash-'));
     dataDir = join(dir, 'data');
@@ -252,18 +270,9 @@ describe('crash recovery of the local runtime', () => {
     );
 
     // Act
-    await first.kill();
-    const after = fileAfterKill(dataDir);
-    const second = await start();
-    await until(
-      () => (statusOf(dataDir, `${id}-rollback`)?.status === 'rolled-back' ? true : undefined),
-      'the rollback run to finish',
-    );
-    expect(await second.stop()).toBe(0);
+    const after = await killAndRollBack(first, id);
 
     // Assess
-    expect(after.mode).toBe('wal');
-    expect(after.integrity).toEqual(['ok']);
     const killed = after.records.find((r) => r.deploymentId === id);
     expect(killed?.status).toBe('deploying');
     expect(killed?.steps.map((s) => [s.name, s.status])).toEqual([
@@ -312,18 +321,9 @@ describe('crash recovery of the local runtime', () => {
     );
 
     // Act
-    await first.kill();
-    const after = fileAfterKill(dataDir);
-    const second = await start();
-    await until(
-      () => (statusOf(dataDir, `${id}-rollback`)?.status === 'rolled-back' ? true : undefined),
-      'the rollback run to finish',
-    );
-    expect(await second.stop()).toBe(0);
+    const after = await killAndRollBack(first, id);
 
     // Assess
-    expect(after.mode).toBe('wal');
-    expect(after.integrity).toEqual(['ok']);
     expect(after.records.find((r) => r.deploymentId === id)?.status).toBe('monitoring');
     expect(readFileSync(join(baseDir, 'current.txt'), 'utf8')).toBe('v1');
     const { db, store, tracker } = openStopped(dataDir);
