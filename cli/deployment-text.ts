@@ -70,6 +70,10 @@ export const deploymentBlock = (d: ApiDeployment, flag: string): string => {
   }
   if (d.error && !d.rollback) lines.push(`  error     ${d.error.name}: ${d.error.message}`);
   if (d.finished) lines.push(`  outcome   ${d.outcome ?? d.status}`);
+  if (d.reportError)
+    lines.push(
+      `  report    could not be made, so the task may not show this outcome: ${d.reportError.name}: ${d.reportError.message}`,
+    );
   lines.push(`  console   ${d.url}`);
   if (d.recordUrl) lines.push(`  record    ${d.recordUrl}`);
   return lines.join('\n');

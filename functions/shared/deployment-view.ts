@@ -55,6 +55,8 @@ export interface DeploymentView
   };
   rollback?: { reason: string; steps: { done: number; total: number }; error?: string };
   error?: { name: string; message: string };
+  /** a report that could not be made (the task's status or comment): the task may not show this outcome */
+  reportError?: { name: string; message: string };
   /** the deployment record document's key in the artifact store, once written */
   recordKey?: string;
 }
@@ -155,6 +157,7 @@ export const deploymentView = (
         }
       : {}),
     ...(record.error ? { error: record.error } : {}),
+    ...(record.reportError ? { reportError: record.reportError } : {}),
     ...(record.recordKey ? { recordKey: record.recordKey } : {}),
   };
 };

@@ -215,4 +215,27 @@ describe('devops-agent operating commands', () => {
     expect(out()).toContain('t1-1 rolled-back after 12s');
     expect(out()).toContain('  rollback  error rate 5% (2/2 steps undone)');
   });
+
+  it('says when the report to the task could not be made, so the outcome shown here is the true one', async () => {
+    // Prepare
+    const { io, out } = capture(false);
+    const agent = scripted([
+      aView({
+        status: 'deployed',
+        stage: 'Finalize',
+        finished: true,
+        outcome: 'deployed',
+        reportError: { name: 'TransientDependencyError', message: 'ClickUp PUT /v2/task/t1 answered 503' },
+      }),
+    ]);
+
+    // Act
+    await statusCommand(['t1'], io, () => agent, 1);
+
+    // Assess
+    expect(out()).toContain('  outcome   deployed');
+    expect(out()).toContain(
+      '  report    could not be made, so the task may not show this outcome: TransientDependencyError: ClickUp PUT /v2/task/t1 answered 503',
+    );
+  });
 });
