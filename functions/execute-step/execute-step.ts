@@ -1,6 +1,11 @@
 import { takeBaselines } from '../shared/checks.js';
 import { contextFor, requireRecord, stepContextFor } from '../shared/deployment.js';
-import { errorMessage, StepFailedError, StepKindUnsupportedError } from '../shared/errors.js';
+import {
+  errorMessage,
+  StepFailedError,
+  StepKindUnsupportedError,
+  TransientDependencyError,
+} from '../shared/errors.js';
 import type { StepRecord } from '../shared/ports/deployment-store.js';
 import type { Ports } from '../shared/ports/index.js';
 
@@ -70,6 +75,8 @@ export const executeStep = async (
     const outcome = await runner.run(step, context);
     await save({
       status: 'succeeded',
+      // an earlier attempt that met a transient failure left its error: this one succeeded
+      error: undefined,
       finishedAt: ports.clock.now().toISOString(),
       summary: outcome.summary,
       ...(outcome.undo ? { undo: outcome.undo } : {}),
@@ -82,6 +89,13 @@ export const executeStep = async (
   } catch (error) {
     const message = errorMessage(error);
     const undo = (error as { undo?: Record<string, string> }).undo;
+    if (error instanceof TransientDependencyError) {
+      // The dependency failed, not the step, after the runner's own retries: the step stays running (its
+      // undo is saved) and the workflow's Retry runs it again with a longer backoff (runners are safe to
+      // rerun); when those retries are spent too, the Catch rolls back as for a failed step.
+      await save({ error: `${message} (the workflow retries)`, ...(undo ? { undo } : {}) });
+      throw error;
+    }
     await save({
       status: 'failed',
       finishedAt: ports.clock.now().toISOString(),

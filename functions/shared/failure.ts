@@ -50,6 +50,15 @@ export const describeFailure = (
         rootCause: cause,
         action: 'see the request for the reason',
       };
+    case ErrorNames.transient: {
+      const running = record.steps.find((s) => s.status === 'running');
+      return {
+        failedAt: running ? `${running.name} step` : 'a dependency call',
+        error: `${name}: ${cause}`,
+        rootCause: `a dependency stayed unavailable through every retry: ${cause}`,
+        action: 'check the dependency the error names, then move the task to the input status again',
+      };
+    }
     default:
       return {
         failedAt: record.stage,

@@ -73,9 +73,6 @@ const STAGES: {
       }),
     end: { state: 'RolledBack', error: 'DeploymentRolledBack' },
     report: /Kubernetes API: patch deployment notifications\/api failed 4 times/,
-    // ExecuteStep turns any runner error into StepFailedError: the runner's own retries are the only ones
-    tries: 1,
-    recovers: false,
   },
   {
     stage: 'the verification check',

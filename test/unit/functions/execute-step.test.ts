@@ -1,4 +1,5 @@
 import { executeStep } from '../../../functions/execute-step/execute-step.js';
+import { TransientDependencyError } from '../../../functions/shared/errors.js';
 import type { StepContext, StepRunner } from '../../../functions/shared/ports/step-runner.js';
 import { CONFIG } from '../../fixtures/config.js';
 import { fakePorts } from '../../fixtures/ports.js';
@@ -48,5 +49,39 @@ describe('executeStep', () => {
         undo: { previous: 'v1' },
       }),
     ]);
+  });
+
+  it('leaves a step whose dependency stayed down running and rethrows TransientDependencyError for the workflow to retry, then clears it when the retry succeeds', async () => {
+    // Prepare: the Kubernetes API is down for the first invocation only
+    const f = fakePorts(CONFIG);
+    f.tracker.add({ id: 't1' });
+    await f.store.createDeployment(aDeployment({ status: 'deploying' }));
+    let calls = 0;
+    const flaky: StepRunner = {
+      run: async (_step, context: StepContext) => {
+        await context.saveUndo?.({ previous: 'v1' });
+        calls++;
+        if (calls === 1)
+          throw new TransientDependencyError('Kubernetes API: patch failed 4 times, last with 503');
+        return { summary: 'v2 rolled out', undo: { previous: 'v1' } };
+      },
+      undo: async () => ({ summary: 'undone' }),
+    };
+    const ports = { ...f.ports, steps: { ...f.ports.steps, command: flaky } };
+
+    // Act
+    const first = await executeStep(state, ports).catch((error: unknown) => error);
+    const afterFirst = (await f.store.getDeployment('t1-1'))?.steps[0];
+    const second = await executeStep(state, ports);
+    const afterSecond = (await f.store.getDeployment('t1-1'))?.steps[0];
+
+    // Assess
+    expect(first).toBeInstanceOf(TransientDependencyError);
+    expect(afterFirst).toMatchObject({ status: 'running', undo: { previous: 'v1' } });
+    expect(afterFirst?.error).toMatch(/503 \(the workflow retries\)/);
+    expect(second).toEqual({ next: 2, done: false });
+    expect(afterSecond).toMatchObject({ status: 'succeeded', summary: 'v2 rolled out' });
+    expect(afterSecond?.error).toBeUndefined();
+    expect(f.tracker.comments.some((c) => c.text.startsWith('❌'))).toBe(false);
   });
 });
