@@ -46,6 +46,19 @@ if (!hasKubectl) {
     };
     const image = () =>
       kubectl('get', 'deployment', 'api', '-o', 'jsonpath={.spec.template.spec.containers[0].image}');
+    /**
+     * `rollout status` as kubectl ends it: its last line. Before it, kubectl prints a "Waiting for …" line
+     * for each state it sees mid-rollout, and how many it sees depends on how fast the fake's controller
+     * ticks against kubectl's first read; every earlier line must be such a line.
+     */
+    const rolloutStatus = async () => {
+      const lines = (await kubectl('rollout', 'status', 'deployment/api', '--timeout=30s')).split('\n');
+      const waiting = lines
+        .slice(0, -1)
+        .filter((l) => !l.startsWith('Waiting for deployment "api" rollout to finish'));
+      expect(waiting).toEqual([]);
+      return lines.at(-1);
+    };
     const revision = () =>
       kubectl(
         'get',
@@ -83,10 +96,10 @@ if (!hasKubectl) {
       const outcome = await runner.run(deploy, CONTEXT);
       const afterRunner = [await image(), await revision()];
       const setImage = await kubectl('set', 'image', 'deployment/api', 'api=registry.example.com/api:1.43.0');
-      const status = await kubectl('rollout', 'status', 'deployment/api', '--timeout=30s');
+      const status = await rolloutStatus();
       const afterKubectl = [await image(), await revision()];
       const undo = await kubectl('rollout', 'undo', 'deployment/api');
-      const statusAfterUndo = await kubectl('rollout', 'status', 'deployment/api', '--timeout=30s');
+      const statusAfterUndo = await rolloutStatus();
       const afterKubectlUndo = [await runner.current(deploy, CONTEXT), await revision()];
       await runner.undo(deploy, outcome.undo, CONTEXT);
       const afterRunnerUndo = [await image(), await revision()];
