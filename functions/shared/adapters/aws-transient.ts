@@ -2,6 +2,8 @@ const TRANSIENT_NAMES = new Set([
   'SlowDown',
   'Throttling',
   'ThrottlingException',
+  // DynamoDB's throttling is a 400
+  'ProvisionedThroughputExceededException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
   'RequestTimeout',
@@ -26,6 +28,15 @@ export const isTransientAwsError = (error: unknown): boolean => {
   return (
     TRANSIENT_NAMES.has(error.name) ||
     (status !== undefined && (status >= 500 || status === 429)) ||
+    (typeof code === 'string' && NETWORK_CODES.has(code))
+  );
+};
+
+/** Whether the service never answered (a timeout, a reset or refused connection), as opposed to an error it sent. */
+export const isUnreachedAwsError = (error: unknown): boolean => {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    (error instanceof Error && error.name === 'TimeoutError') ||
     (typeof code === 'string' && NETWORK_CODES.has(code))
   );
 };

@@ -21,7 +21,7 @@ import {
   waiterIsFresh,
   withApprovalDefaults,
 } from '../ports/deployment-store.js';
-import { describeAwsError, isTransientAwsError } from './aws-transient.js';
+import { describeAwsError, isTransientAwsError, isUnreachedAwsError } from './aws-transient.js';
 import { GSI1 } from './dynamo-table.js';
 
 /** Key attributes; never part of a record read back. */
@@ -65,24 +65,16 @@ const approvalOf = (item: Record<string, unknown> | undefined): ApprovalRecord |
   return withApprovalDefaults({ ...stored, votes });
 };
 
-const THROTTLED = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-]);
-
 /** What the SDK's own retries did not get through becomes a named, retryable error for the workflow. */
 const toTransient = (error: unknown): unknown => {
-  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-  if (error instanceof Error && (THROTTLED.has(error.name) || status >= 500))
-    return new TransientDependencyError(`DynamoDB answered ${error.name}`, { cause: error });
-  // a reset connection or a timed-out request has no status: as retryable as a 503
-  if (isTransientAwsError(error))
-    return new TransientDependencyError(`DynamoDB could not be reached: ${describeAwsError(error)}`, {
-      cause: error,
-    });
-  return error;
+  if (!(error instanceof Error) || !isTransientAwsError(error)) return error;
+  // an answer (throttling, a 5xx) is named by its error; a reset connection or a timeout has no answer
+  return new TransientDependencyError(
+    isUnreachedAwsError(error)
+      ? `DynamoDB could not be reached: ${describeAwsError(error)}`
+      : `DynamoDB answered ${error.name}`,
+    { cause: error },
+  );
 };
 
 const isConditionFailure = (error: unknown): boolean =>
