@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { handleAlarmEvent } from '../functions/alarm-event/alarm-event.js';
 import { parseConfig } from '../functions/shared/config/load.js';
@@ -10,6 +10,7 @@ import type { StepRunner } from '../functions/shared/ports/step-runner.js';
 import { demoTaskFields } from '../local/demo.js';
 import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
 import {
+  BENCH_RUNTIME,
   type BenchMode,
   type Benchmark,
   type BenchResult,
@@ -18,8 +19,6 @@ import {
   quantile,
   ratio,
 } from './framework.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
 
 /**
  * The alarm source of the benchmark: every service is healthy until `breach(service)` is called, from then
@@ -117,9 +116,7 @@ const measure = async (runs: number, intervalSeconds: number) => {
     const rt = await startLocalRuntime({
       config: parseConfig(configText(runs, intervalSeconds), 'bench/alarm-latency (generated)'),
       dataDir,
-      baseDir: ROOT,
-      sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
-      port: 0,
+      ...BENCH_RUNTIME,
       logger,
       retryIntervalMs: 500,
       lockRetryMs: 2000,

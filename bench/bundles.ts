@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { configJson } from '../functions/shared/config/load.js';
 import { FUNCTION_BUNDLE_OPTIONS } from '../test/fixtures/function-bundle.js';
@@ -13,9 +13,9 @@ import {
   fmt,
   median,
   quantile,
+  ROOT,
 } from './framework.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const FUNCTIONS = join(ROOT, 'functions');
 const CONFIG = join(ROOT, 'examples/seed-notifications/devops-agent.yaml');
 const SIZE_TARGET_KB = 500;

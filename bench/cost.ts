@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { EventLog } from '../local/runner.js';
 import { CONFIG } from '../test/fixtures/config.js';
 import { createHarness } from '../test/statemachine/harness.js';
-import { type BenchMode, type Benchmark, type BenchResult, type BenchRow, fmt } from './framework.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { type BenchMode, type Benchmark, type BenchResult, type BenchRow, fmt, ROOT } from './framework.js';
 
 /**
  * Prices. Step Functions: $0.025 per 1,000 state transitions, Standard workflows, us-east-1 / eu-west-1

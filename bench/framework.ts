@@ -1,4 +1,18 @@
 import { cpus, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** The repository: benchmarks run the demo's fixtures and the sample app from it. */
+export const ROOT = resolve(import.meta.dirname, '..');
+
+/**
+ * What every benchmark's local runtime shares: the repository as the base folder (the sample app's
+ * command steps), the demo's source-control fixture, any free port.
+ */
+export const BENCH_RUNTIME = {
+  baseDir: ROOT,
+  sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
+  port: 0,
+} as const;
 
 /** How much a benchmark does: `full` for the published figures, `quick` for CI (it only has to run). */
 export type BenchMode = 'full' | 'quick';

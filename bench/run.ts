@@ -2,9 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCHMARKS } from './benchmarks.js';
-import { type BenchMode, type BenchResult, fmt, machine } from './framework.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { type BenchMode, type BenchResult, fmt, machine, ROOT } from './framework.js';
 
 const HELP = `npm run bench -- [--quick] [--only ID[,ID]] [--out DIR]
 

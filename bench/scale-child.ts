@@ -9,14 +9,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { demoTaskFields } from '../local/demo.js';
 import { embeddedTracker, type LocalRuntime, startLocalRuntime } from '../local/runtime.js';
-
-const ROOT = resolve(import.meta.dirname, '..');
+import { BENCH_RUNTIME } from './framework.js';
 
 export interface ScaleRun {
   deployments: number;
@@ -91,9 +90,7 @@ const main = async (deployments: number, bakeSeconds: number): Promise<ScaleRun>
     const rt = await startLocalRuntime({
       config: parseConfig(configText(deployments, bakeSeconds, healthUrl), 'bench/scale (generated)'),
       dataDir,
-      baseDir: ROOT,
-      sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
-      port: 0,
+      ...BENCH_RUNTIME,
       logger,
       retryIntervalMs: 500,
       lockRetryMs: 2000,

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
-import { join, resolve } from 'node:path';
-import { type BenchMode, type Benchmark, type BenchResult, type BenchRow, fmt } from './framework.js';
+import { join } from 'node:path';
+import { type BenchMode, type Benchmark, type BenchResult, type BenchRow, fmt, ROOT } from './framework.js';
 import type { ScaleRun } from './scale-child.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const CHILD = join(ROOT, 'bench/scale-child.ts');
 const TARGET_MB = 500;
 const CHILD_TIMEOUT_MS = 120_000;

@@ -3,16 +3,23 @@ import { createHmac } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseConfig } from '../functions/shared/config/load.js';
 import type { Logger } from '../functions/shared/ports/index.js';
 import { embeddedTracker, startLocalRuntime } from '../local/runtime.js';
 import { startLocalServer } from '../local/server.js';
 import { statusEventBody } from '../test/fixtures/fake-clickup.js';
-import { type BenchMode, type Benchmark, type BenchResult, fmt, quantile } from './framework.js';
+import { NO_CONSOLE } from '../test/fixtures/ports.js';
+import {
+  BENCH_RUNTIME,
+  type BenchMode,
+  type Benchmark,
+  type BenchResult,
+  fmt,
+  quantile,
+} from './framework.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
 const SECRET = 'whsec-bench';
 const LIST = 'L1';
 const INPUT_STATUS = 'Ready to Deploy';
@@ -161,8 +168,7 @@ export const webhookBenchmark: Benchmark = {
     const runtime = await startLocalRuntime({
       config: parseConfig(CONFIG, 'bench-webhook.yaml'),
       dataDir: join(dir, 'data'),
-      baseDir: ROOT,
-      sourceControlFixture: join(ROOT, 'examples/demo/fixtures/source-control.json'),
+      ...BENCH_RUNTIME,
       webhookSecret: SECRET,
       logger: quiet,
       retryIntervalMs: 0,
@@ -174,12 +180,7 @@ export const webhookBenchmark: Benchmark = {
     const server = await startLocalServer({
       ports: runtime.ports,
       webhookSecret: SECRET,
-      sources: {
-        tasks: async () => [],
-        comments: async () => [],
-        outbox: async () => [],
-        executions: () => [],
-      },
+      sources: NO_CONSOLE,
     });
     const router = server.server.listeners('request')[0] as (...args: unknown[]) => void;
     server.server.removeAllListeners('request');

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { LocalArtifactStore } from '../../../local/adapters/local-artifact-store.js';
 import { startLocalServer } from '../../../local/server.js';
 import { CONFIG } from '../../fixtures/config.js';
-import { fakePorts } from '../../fixtures/ports.js';
+import { fakePorts, NO_CONSOLE } from '../../fixtures/ports.js';
 import { aDeployment, anApproval } from '../../fixtures/records.js';
 
 const SECRET = 'whsec-hostile';
@@ -29,12 +29,7 @@ const setup = async () => {
   const server = await startLocalServer({
     ports: f.ports,
     webhookSecret: SECRET,
-    sources: {
-      tasks: async () => [],
-      comments: async () => [],
-      outbox: async () => [],
-      executions: () => [],
-    },
+    sources: NO_CONSOLE,
   });
   const post = async (path: string, body: string, headers: Record<string, string> = {}) => {
     const response = await fetch(`${server.url}${path}`, {
@@ -203,12 +198,7 @@ describe('local server artifacts with hostile paths', () => {
     const { ports } = fakePorts();
     server = await startLocalServer({
       ports: { ...ports, artifacts: new LocalArtifactStore(join(dir, 'artifacts')) },
-      sources: {
-        tasks: async () => [],
-        comments: async () => [],
-        outbox: async () => [],
-        executions: () => [],
-      },
+      sources: NO_CONSOLE,
     });
   });
   afterEach(async () => {

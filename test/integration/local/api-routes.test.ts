@@ -1,5 +1,5 @@
 import { startLocalServer } from '../../../local/server.js';
-import { fakePorts } from '../../fixtures/ports.js';
+import { fakePorts, NO_CONSOLE } from '../../fixtures/ports.js';
 import { aDeployment, anApproval } from '../../fixtures/records.js';
 
 /** The local server over fake ports, with task t1 waiting for approval. */
@@ -10,12 +10,7 @@ const setup = async () => {
   await f.store.putApproval(anApproval({ expiresAt: '2099-01-01T00:00:00.000Z' }));
   const server = await startLocalServer({
     ports: f.ports,
-    sources: {
-      tasks: async () => [],
-      comments: async () => [],
-      outbox: async () => [],
-      executions: () => [],
-    },
+    sources: NO_CONSOLE,
   });
   const post = async (path: string, body: string) => {
     const response = await fetch(`${server.url}${path}`, {

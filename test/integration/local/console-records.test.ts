@@ -1,5 +1,5 @@
 import { startLocalServer } from '../../../local/server.js';
-import { fakePorts } from '../../fixtures/ports.js';
+import { fakePorts, NO_CONSOLE } from '../../fixtures/ports.js';
 import { aDeployment } from '../../fixtures/records.js';
 
 const setup = async () => {
@@ -7,12 +7,7 @@ const setup = async () => {
   const server = await startLocalServer({
     ports: f.ports,
     webhookSecret: 'whsec-local',
-    sources: {
-      tasks: async () => [],
-      comments: async () => [],
-      outbox: async () => [],
-      executions: () => [],
-    },
+    sources: NO_CONSOLE,
   });
   return { ...f, server };
 };
