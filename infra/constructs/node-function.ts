@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -118,13 +118,19 @@ export class NodeFunction extends Construct implements IGrantable {
  * The configuration as a function loads it (JSON, so no bundle carries a YAML parser), written once per
  * content into the temp directory for the bundling hook to copy.
  */
+const bundledConfigs = new Map<string, string>();
 const writeBundledConfig = (configFile: string): string => {
+  // every function of a stack bundles the same file: validate and write it once per content
+  const text = readFileSync(configFile, 'utf8');
+  const known = bundledConfigs.get(text);
+  if (known) return known;
   const json = configJson(configFile);
   const file = join(
     tmpdir(),
     `devops-agent-config-${createHash('sha256').update(json).digest('hex').slice(0, 16)}.json`,
   );
   writeFileSync(file, json);
+  bundledConfigs.set(text, file);
   return file;
 };
 
